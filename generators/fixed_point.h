@@ -1,0 +1,41 @@
+// Fixed-point requantization arithmetic as Halide expressions (gemmlowp / TFLite rule).
+// real_multiplier = multiplier * 2^(shift - 31), multiplier a Q31 value, shift in [-30, 30].
+#pragma once
+#include "Halide.h"
+
+namespace haqm {
+
+// round(x * 2^-exponent), ties away from zero (gemmlowp RoundingDivideByPOT); exponent in [0, 30].
+inline Halide::Expr rounding_divide_by_pot(const Halide::Expr& x, const Halide::Expr& exponent) {
+    using Halide::select;
+    Halide::Expr mask = (Halide::Expr(1) << exponent) - 1;
+    Halide::Expr remainder = x & mask;
+    Halide::Expr threshold = (mask >> 1) + select(x < 0, 1, 0);
+    return (x >> exponent) + select(remainder > threshold, 1, 0);
+}
+
+// x * multiplier * 2^(shift - 31) with the rounding of TFLite's MultiplyByQuantizedMultiplier:
+// a saturating left shift, the saturating rounding doubling high multiply (round half up),
+// then a rounding right shift (ties away from zero).
+inline Halide::Expr multiply_by_quantized_multiplier(const Halide::Expr& x, const Halide::Expr& multiplier,
+                                                     const Halide::Expr& shift) {
+    Halide::Expr left = Halide::max(shift, 0);
+    Halide::Expr right = Halide::max(-shift, 0);
+    Halide::Expr shifted = Halide::saturating_cast<int32_t>(Halide::cast<int64_t>(x) << left);
+    // Written out (Halide's lowering finds the rounding_mul_shift_right / vqrdmulh pattern in it).
+    Halide::Expr product = Halide::cast<int64_t>(shifted) * Halide::cast<int64_t>(multiplier);
+    Halide::Expr high = Halide::saturating_cast<int32_t>((product + Halide::Expr(int64_t(1) << 30)) >> 31);
+    return rounding_divide_by_pot(high, right);
+}
+
+// Requantized value plus zero point, clamped to [lo, hi] and narrowed to `type`.
+// The pre-clamp to +-2^16 keeps the zero-point add inside int32 without changing the result,
+// because lo and hi are 8-bit values.
+inline Halide::Expr requantize_to(const Halide::Type& type, const Halide::Expr& acc, const Halide::Expr& multiplier,
+                                  const Halide::Expr& shift, const Halide::Expr& zero_point,
+                                  const Halide::Expr& lo, const Halide::Expr& hi) {
+    Halide::Expr scaled = Halide::clamp(multiply_by_quantized_multiplier(acc, multiplier, shift), -65536, 65536);
+    return Halide::cast(type, Halide::clamp(scaled + zero_point, lo, hi));
+}
+
+}  // namespace haqm

@@ -1,0 +1,33 @@
+# Which kernels the library holds: each family, its type variants and its named schedules.
+set(HAQM_GEMM_SCHEDULES naive interchange tiled tiled_vec tiled_vec_par auto)
+# Halide 14 compiles avx512_vnni for LLVM's sapphirerapids CPU, which also has the VEX-encoded
+# AVX-VNNI; LLVM uses it for 128/256-bit code that scalar and autoscheduled loops vectorize to,
+# and AMD Zen 4/5 lack it (SIGILL). Those schedules run on the avx512 build instead;
+# tests/CMakeLists.txt checks that no avx512_vnni kernel contains a VEX VNNI instruction.
+set(HAQM_GEMM_SCHEDULES_WITHOUT_VNNI naive interchange tiled auto)
+
+foreach(type IN ITEMS int8 uint8)
+  if(type STREQUAL "int8")
+    set(short s8)
+  else()
+    set(short u8)
+  endif()
+  haqm_add_kernel(FAMILY quantize VARIANT ${short} GENERATOR quantize SCHEDULE default PARAMS output.type=${type})
+  haqm_add_kernel(FAMILY dequantize VARIANT ${short} GENERATOR dequantize SCHEDULE default PARAMS input.type=${type})
+  haqm_add_kernel(FAMILY requantize VARIANT ${short} GENERATOR requantize SCHEDULE default PARAMS output.type=${type})
+  foreach(schedule IN LISTS HAQM_GEMM_SCHEDULES)
+    set(options "")
+    if(schedule STREQUAL "tiled_vec")
+      list(APPEND options ASSEMBLY)  # tests read it for the dot-product instructions
+    endif()
+    if(schedule IN_LIST HAQM_GEMM_SCHEDULES_WITHOUT_VNNI)
+      list(APPEND options SKIP_ISAS avx512_vnni)
+    endif()
+    haqm_add_kernel(FAMILY gemm_q8 VARIANT ${short}_${short} GENERATOR gemm_q8 SCHEDULE ${schedule} ${options}
+                    PARAMS a.type=${type} output.type=${type})
+    haqm_add_kernel(FAMILY gemm_q8 VARIANT ${short}_s32 GENERATOR gemm_q8 SCHEDULE ${schedule} ${options}
+                    PARAMS a.type=${type} output.type=int32)
+  endforeach()
+endforeach()
+haqm_add_kernel(FAMILY dequantize VARIANT s32 GENERATOR dequantize SCHEDULE default PARAMS input.type=int32)
+haqm_finish_kernels()

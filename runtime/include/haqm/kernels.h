@@ -1,0 +1,129 @@
+// haqm kernel API: the AOT-compiled Halide kernels behind checked, typed entry points.
+// Every function validates its arguments and throws haqm::Error naming the problem; kernel
+// failures reported by the Halide runtime are thrown the same way.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "haqm/error.h"
+#include "haqm/quant.h"
+
+namespace haqm {
+
+// A pointer and an element count; converts from std::vector.
+template <class T>
+class Span {
+public:
+    Span() = default;
+    Span(T* data, size_t size) : data_(data), size_(size) {}
+    template <class U>
+    Span(std::vector<U>& v) : data_(v.data()), size_(v.size()) {}
+    template <class U>
+    Span(const std::vector<U>& v) : data_(v.data()), size_(v.size()) {}
+    T* data() const { return data_; }
+    size_t size() const { return size_; }
+
+private:
+    T* data_ = nullptr;
+    size_t size_ = 0;
+};
+
+using Shape = std::vector<int64_t>;
+
+// Which compiled variant runs: a schedule name and an instruction set. Empty means the default
+// schedule and the best instruction set this CPU supports.
+struct KernelChoice {
+    std::string schedule;
+    std::string isa;
+};
+
+// Scale and zero point per tensor (one entry) or per channel along `axis` (dims[axis] entries).
+struct QuantizationSpec {
+    std::vector<float> scales;
+    std::vector<int32_t> zero_points;
+    int axis = 0;  // negative counts from the end
+    int bits = 8;  // 2..8, one value per byte
+};
+
+// y = saturate(round_half_even(x / scale) + zero_point) (ONNX QuantizeLinear).
+void quantize(Span<const float> input, const Shape& shape, const QuantizationSpec& spec, Span<int8_t> output,
+              const KernelChoice& choice = {});
+void quantize(Span<const float> input, const Shape& shape, const QuantizationSpec& spec, Span<uint8_t> output,
+              const KernelChoice& choice = {});
+
+// y = (x - zero_point) * scale (ONNX DequantizeLinear).
+void dequantize(Span<const int8_t> input, const Shape& shape, const QuantizationSpec& spec, Span<float> output,
+                const KernelChoice& choice = {});
+void dequantize(Span<const uint8_t> input, const Shape& shape, const QuantizationSpec& spec, Span<float> output,
+                const KernelChoice& choice = {});
+void dequantize(Span<const int32_t> input, const Shape& shape, const QuantizationSpec& spec, Span<float> output,
+                const KernelChoice& choice = {});
+
+// int32 -> 8 bits: clamp(multiply_by_quantized_multiplier(x) + zero_point, min, max).
+struct RequantizationSpec {
+    std::vector<FixedPointMultiplier> multipliers;  // one, or one per channel along `axis`
+    int axis = 0;
+    int32_t output_zero_point = 0;
+    std::optional<int32_t> output_min;  // unset: the output type's range; a fused ReLU sets the
+    std::optional<int32_t> output_max;  // minimum to the zero point
+};
+void requantize(Span<const int32_t> input, const Shape& shape, const RequantizationSpec& spec, Span<int8_t> output,
+                const KernelChoice& choice = {});
+void requantize(Span<const int32_t> input, const Shape& shape, const RequantizationSpec& spec, Span<uint8_t> output,
+                const KernelChoice& choice = {});
+
+// int8 weights K x N (row-major, the ONNX MatMul B layout) packed once for gemm_q8: groups of four
+// k per column, zero padded, with column sums for the activation zero point.
+class PackedWeights {
+public:
+    PackedWeights(Span<const int8_t> weights, int64_t k, int64_t n, int32_t zero_point = 0);
+    int64_t k() const { return k_; }
+    int64_t n() const { return n_; }
+    int32_t zero_point() const { return zero_point_; }
+    int64_t padded_n() const { return padded_n_; }
+    const std::vector<int8_t>& packed() const { return packed_; }
+    const std::vector<int32_t>& column_sums() const { return column_sums_; }
+
+private:
+    int64_t k_, n_, padded_n_;
+    int32_t zero_point_;
+    std::vector<int8_t> packed_;
+    std::vector<int32_t> column_sums_;
+};
+
+// out[m][n] = sum_k (a[m][k] - a_zero_point) * (b[k][n] - b_zero_point) + bias[n], then for 8-bit
+// outputs requantized per tensor or per output column.
+struct GemmSpec {
+    int32_t a_zero_point = 0;
+    std::vector<int32_t> bias;  // empty, or N entries
+    std::vector<FixedPointMultiplier> output_multipliers;  // 8-bit outputs: one, or N
+    int32_t output_zero_point = 0;
+    std::optional<int32_t> output_min;
+    std::optional<int32_t> output_max;
+};
+inline constexpr int64_t kMaxGemmDepth = 32768;  // keeps every int32 accumulator exact
+
+void gemm_q8(Span<const uint8_t> a, int64_t m, const PackedWeights& b, const GemmSpec& spec, Span<uint8_t> output,
+             const KernelChoice& choice = {});
+void gemm_q8(Span<const int8_t> a, int64_t m, const PackedWeights& b, const GemmSpec& spec, Span<int8_t> output,
+             const KernelChoice& choice = {});
+void gemm_q8(Span<const uint8_t> a, int64_t m, const PackedWeights& b, const GemmSpec& spec, Span<int32_t> output,
+             const KernelChoice& choice = {});
+void gemm_q8(Span<const int8_t> a, int64_t m, const PackedWeights& b, const GemmSpec& spec, Span<int32_t> output,
+             const KernelChoice& choice = {});
+
+// What is compiled in and what this CPU can run.
+std::vector<std::string> schedules(const std::string& family);  // e.g. "gemm_q8"
+std::vector<std::string> compiled_isas();                       // best first
+std::vector<std::string> supported_isas();                      // the compiled ones this CPU runs
+std::string default_schedule(const std::string& family);
+// Every (schedule, isa) compiled for the family that this CPU can run.
+std::vector<KernelChoice> kernel_variants(const std::string& family);
+
+// Threads of the Halide thread pool used by parallel schedules.
+void set_num_threads(int threads);
+
+}  // namespace haqm

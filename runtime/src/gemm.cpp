@@ -1,0 +1,157 @@
+// gemm_q8 entry points and weight packing.
+#include <algorithm>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "checks.h"
+#include "halide_call.h"
+#include "haqm/kernels.h"
+#include "kernel_registry.h"
+
+namespace haqm {
+namespace {
+
+// Packed columns are padded to this multiple so a kernel may read whole register tiles
+// (gemm_schedules.cpp requires its tile width to divide it).
+constexpr int64_t kPackedColumnMultiple = 64;
+constexpr int64_t kDepthGroup = 4;  // k values per dot-product lane
+constexpr int64_t kAutoScheduleMinimumExtent = 64;
+
+int64_t round_up(int64_t value, int64_t multiple) {
+    return (value + multiple - 1) / multiple * multiple;
+}
+
+template <class A, class Out>
+void gemm(Span<const A> a, int64_t m, const PackedWeights& b, const GemmSpec& spec, Span<Out> output,
+          const KernelChoice& choice) {
+    constexpr const char* what = "gemm_q8";
+    const int64_t k = b.k(), n = b.n();
+    if (m <= 0 || m > std::numeric_limits<int32_t>::max() / k) {
+        throw Error(std::string(what) + ": M = " + std::to_string(m) + " must be > 0 and M * K below 2^31");
+    }
+    detail::check_span(a, m * k, what, "activations");
+    detail::check_span(output, m * n, what, "output");
+    check_zero_point(spec.a_zero_point, integer_range(8, std::is_signed_v<A>), "gemm_q8: activation zero point");
+    if (!spec.bias.empty() && static_cast<int64_t>(spec.bias.size()) != n) {
+        throw Error(std::string(what) + ": bias has " + std::to_string(spec.bias.size()) + " entries, N is " +
+                    std::to_string(n));
+    }
+    const std::vector<int32_t> bias = spec.bias.empty() ? std::vector<int32_t>(n, 0) : spec.bias;
+
+    std::vector<int32_t> multipliers, shifts;
+    IntegerRange clamp{0, 0};
+    const char* variant;
+    if constexpr (std::is_same_v<Out, int32_t>) {
+        variant = std::is_same_v<A, uint8_t> ? "u8_s32" : "s8_s32";
+        multipliers.assign(n, 0);
+        shifts.assign(n, 0);
+    } else {
+        static_assert(std::is_same_v<A, Out>, "8-bit outputs have the activations' type");
+        variant = std::is_same_v<A, uint8_t> ? "u8_u8" : "s8_s8";
+        const size_t count = spec.output_multipliers.size();
+        if (count != 1 && static_cast<int64_t>(count) != n) {
+            throw Error(std::string(what) + ": " + std::to_string(count) +
+                        " output multipliers, needs 1 or N = " + std::to_string(n));
+        }
+        detail::split_multipliers(spec.output_multipliers, multipliers, shifts, what);
+        if (count == 1) {
+            multipliers.assign(n, multipliers[0]);
+            shifts.assign(n, shifts[0]);
+        }
+        clamp = detail::output_clamp<Out>(spec.output_zero_point, spec.output_min, spec.output_max, what);
+    }
+
+    const auto& entry = detail::find_kernel(what, variant, choice);
+    const auto fn = detail::kernel_function<detail::gemm_q8_fn>(entry);
+    const int32_t zero_points[2] = {spec.a_zero_point, b.zero_point()};
+    const int64_t groups = round_up(k, kDepthGroup) / kDepthGroup;
+    // Runs the kernel on an m_run x n_run problem whose per-column arrays hold n_run entries.
+    auto run = [&](const A* a_data, int64_t m_run, int64_t n_run, const int32_t* sums, const int32_t* bias_data,
+                   const int32_t* multiplier_data, const int32_t* shift_data, Out* out_data) {
+        detail::BufferRef a_buf(a_data, {k, m_run});
+        detail::BufferRef zero_points_buf(zero_points, {2});
+        detail::BufferRef b_buf(b.packed().data(), {kDepthGroup, b.padded_n(), groups});
+        detail::BufferRef sums_buf(sums, {n_run});
+        detail::BufferRef bias_buf(bias_data, {n_run});
+        detail::BufferRef multiplier_buf(multiplier_data, {n_run});
+        detail::BufferRef shift_buf(shift_data, {n_run});
+        detail::BufferRef out_buf(out_data, {n_run, m_run});
+        detail::run_kernel(what, [&] {
+            return fn(a_buf.get(), zero_points_buf.get(), b_buf.get(), sums_buf.get(), bias_buf.get(),
+                      multiplier_buf.get(), shift_buf.get(), spec.output_zero_point, clamp.min, clamp.max,
+                      out_buf.get());
+        });
+    };
+    if (std::string(entry.schedule) != "auto" || (m >= kAutoScheduleMinimumExtent && n >= kAutoScheduleMinimumExtent)) {
+        run(a.data(), m, n, b.column_sums().data(), bias.data(), multipliers.data(), shifts.data(), output.data());
+        return;
+    }
+    // The autoscheduled kernels tile the output 64 x 64 with Halide's default tail for outputs
+    // (shift inwards), so they cannot write a smaller output: smaller products run in padded
+    // scratch (extra rows repeat the zero point, extra columns reuse the weights' padding).
+    const int64_t m_run = std::max(m, kAutoScheduleMinimumExtent), n_run = b.padded_n();
+    std::vector<A> a_run(m_run * k, static_cast<A>(spec.a_zero_point));
+    std::copy(a.data(), a.data() + m * k, a_run.begin());
+    auto pad = [&](const std::vector<int32_t>& v) {
+        std::vector<int32_t> padded(n_run, 0);
+        std::copy(v.begin(), v.end(), padded.begin());
+        return padded;
+    };
+    const auto sums = pad(b.column_sums()), bias_run = pad(bias), multipliers_run = pad(multipliers),
+               shifts_run = pad(shifts);
+    std::vector<Out> out_run(m_run * n_run);
+    run(a_run.data(), m_run, n_run, sums.data(), bias_run.data(), multipliers_run.data(), shifts_run.data(),
+        out_run.data());
+    for (int64_t row = 0; row < m; ++row) {
+        std::copy(out_run.begin() + row * n_run, out_run.begin() + row * n_run + n, output.data() + row * n);
+    }
+}
+
+}  // namespace
+
+PackedWeights::PackedWeights(Span<const int8_t> weights, int64_t k, int64_t n, int32_t zero_point)
+    : k_(k), n_(n), padded_n_(round_up(n, kPackedColumnMultiple)), zero_point_(zero_point) {
+    if (k <= 0 || n <= 0) {
+        throw Error("gemm_q8 weights: K = " + std::to_string(k) + " and N = " + std::to_string(n) + " must be > 0");
+    }
+    if (k > kMaxGemmDepth) {
+        throw Error("gemm_q8 weights: K = " + std::to_string(k) + " exceeds " + std::to_string(kMaxGemmDepth) +
+                    ", beyond which int32 accumulators may overflow");
+    }
+    if (n > std::numeric_limits<int32_t>::max() / k) {
+        throw Error("gemm_q8 weights: K * N must be below 2^31");
+    }
+    detail::check_span(weights, k * n, "gemm_q8 weights", "weights");
+    check_zero_point(zero_point, integer_range(8, true), "gemm_q8 weights: zero point");
+    const int64_t groups = round_up(k, kDepthGroup) / kDepthGroup;
+    packed_.assign(groups * padded_n_ * kDepthGroup, 0);
+    column_sums_.assign(n, 0);
+    for (int64_t row = 0; row < k; ++row) {
+        const int64_t group = row / kDepthGroup, lane = row % kDepthGroup;
+        for (int64_t col = 0; col < n; ++col) {
+            const int8_t value = weights.data()[row * n + col];
+            packed_[(group * padded_n_ + col) * kDepthGroup + lane] = value;
+            column_sums_[col] += value;
+        }
+    }
+}
+
+void gemm_q8(Span<const uint8_t> a, int64_t m, const PackedWeights& b, const GemmSpec& spec, Span<uint8_t> output,
+             const KernelChoice& choice) {
+    gemm(a, m, b, spec, output, choice);
+}
+void gemm_q8(Span<const int8_t> a, int64_t m, const PackedWeights& b, const GemmSpec& spec, Span<int8_t> output,
+             const KernelChoice& choice) {
+    gemm(a, m, b, spec, output, choice);
+}
+void gemm_q8(Span<const uint8_t> a, int64_t m, const PackedWeights& b, const GemmSpec& spec, Span<int32_t> output,
+             const KernelChoice& choice) {
+    gemm(a, m, b, spec, output, choice);
+}
+void gemm_q8(Span<const int8_t> a, int64_t m, const PackedWeights& b, const GemmSpec& spec, Span<int32_t> output,
+             const KernelChoice& choice) {
+    gemm(a, m, b, spec, output, choice);
+}
+
+}  // namespace haqm

@@ -1,0 +1,118 @@
+#include "kernel_registry.h"
+
+#include <algorithm>
+
+#include "haqm_generated_kernels.h"
+
+namespace haqm::detail {
+namespace {
+
+// static_cast checks each generated function against its family's signature at compile time.
+#define HAQM_KERNEL(family, variant, schedule, isa)                                         \
+    KernelEntry{#family, #variant, #schedule, #isa,                                         \
+                reinterpret_cast<void*>(static_cast<family##_fn>(                           \
+                    &haqm_##family##_##variant##__##schedule##__##isa))},
+const KernelEntry kKernels[] = {
+#include "haqm_kernel_table.inc"
+};
+#undef HAQM_KERNEL
+
+std::string join(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& name : names) {
+        out += (out.empty() ? "" : ", ") + name;
+    }
+    return out;
+}
+
+void add_unique(std::vector<std::string>& names, const std::string& name) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+        names.push_back(name);
+    }
+}
+
+}  // namespace
+
+const KernelEntry& find_kernel(const std::string& family, const std::string& variant, const KernelChoice& choice) {
+    const std::string schedule = choice.schedule.empty() ? default_schedule(family) : choice.schedule;
+    const auto known = schedules(family);
+    if (std::find(known.begin(), known.end(), schedule) == known.end()) {
+        throw Error("unknown schedule '" + schedule + "' for " + family + " (known: " + join(known) + ")");
+    }
+    std::vector<std::string> isas;
+    if (choice.isa.empty()) {
+        isas = supported_isas();
+    } else {
+        const auto compiled = compiled_isas();
+        if (std::find(compiled.begin(), compiled.end(), choice.isa) == compiled.end()) {
+            throw Error("instruction set '" + choice.isa + "' is not compiled in (compiled: " + join(compiled) + ")");
+        }
+        if (!cpu_supports(choice.isa)) {
+            throw Error("instruction set '" + choice.isa + "' is not supported by this CPU");
+        }
+        isas = {choice.isa};
+    }
+    for (const auto& isa : isas) {
+        for (const auto& entry : kKernels) {
+            if (family == entry.family && variant == entry.variant && schedule == entry.schedule && isa == entry.isa) {
+                return entry;
+            }
+        }
+    }
+    throw Error("no " + family + " kernel for " + variant + " with schedule '" + schedule + "'" +
+                (choice.isa.empty() ? std::string(" on this CPU") : " for instruction set '" + choice.isa + "'"));
+}
+
+}  // namespace haqm::detail
+
+namespace haqm {
+
+std::vector<std::string> schedules(const std::string& family) {
+    std::vector<std::string> names;
+    for (const auto& entry : detail::kKernels) {
+        if (family == entry.family) {
+            detail::add_unique(names, entry.schedule);
+        }
+    }
+    return names;
+}
+
+std::vector<std::string> compiled_isas() {
+    std::vector<std::string> names;
+    for (const auto& entry : detail::kKernels) {
+        detail::add_unique(names, entry.isa);
+    }
+    return names;
+}
+
+std::vector<std::string> supported_isas() {
+    std::vector<std::string> names;
+    for (const auto& isa : compiled_isas()) {
+        if (detail::cpu_supports(isa)) {
+            names.push_back(isa);
+        }
+    }
+    return names;
+}
+
+std::vector<KernelChoice> kernel_variants(const std::string& family) {
+    std::vector<KernelChoice> variants;
+    for (const auto& entry : detail::kKernels) {
+        if (family != entry.family || !detail::cpu_supports(entry.isa)) {
+            continue;
+        }
+        const bool seen = std::any_of(variants.begin(), variants.end(), [&](const KernelChoice& v) {
+            return v.schedule == entry.schedule && v.isa == entry.isa;
+        });
+        if (!seen) {
+            variants.push_back({entry.schedule, entry.isa});
+        }
+    }
+    return variants;
+}
+
+std::string default_schedule(const std::string& family) {
+    return family == "gemm_q8" ? "tiled_vec_par" : "default";
+}
+
+}  // namespace haqm

@@ -1,0 +1,136 @@
+// quantize, dequantize and requantize entry points.
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "halide_call.h"
+#include "haqm/kernels.h"
+#include "kernel_registry.h"
+#include "checks.h"
+
+namespace haqm {
+namespace {
+
+template <class T>
+constexpr const char* variant_of() {
+    if constexpr (std::is_same_v<T, int8_t>) {
+        return "s8";
+    } else if constexpr (std::is_same_v<T, uint8_t>) {
+        return "u8";
+    } else {
+        return "s32";
+    }
+}
+
+template <class T>
+IntegerRange storage_range(int bits) {
+    if constexpr (std::is_same_v<T, int32_t>) {
+        return {std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()};
+    } else {
+        return integer_range(bits, std::is_signed_v<T>);
+    }
+}
+
+// Scales and zero points checked against the integer type; returns the channel view.
+template <class Q>
+detail::ChannelView check_spec(const Shape& shape, const QuantizationSpec& spec, const char* what) {
+    if (spec.scales.size() != spec.zero_points.size()) {
+        throw Error(std::string(what) + ": " + std::to_string(spec.scales.size()) + " scales but " +
+                    std::to_string(spec.zero_points.size()) + " zero points");
+    }
+    const IntegerRange range = storage_range<Q>(spec.bits);
+    for (float scale : spec.scales) {
+        check_scale(scale, (std::string(what) + ": scale").c_str());
+    }
+    for (int32_t zero_point : spec.zero_points) {
+        check_zero_point(zero_point, range, (std::string(what) + ": zero point").c_str());
+    }
+    return detail::channel_view(shape, spec.scales.size(), spec.axis, what);
+}
+
+template <class Q>
+void quantize_to(Span<const float> input, const Shape& shape, const QuantizationSpec& spec, Span<Q> output,
+                 const KernelChoice& choice) {
+    const auto view = check_spec<Q>(shape, spec, "quantize");
+    detail::check_span(input, view.elements(), "quantize", "input");
+    detail::check_span(output, view.elements(), "quantize", "output");
+    const IntegerRange range = integer_range(spec.bits, std::is_signed_v<Q>);
+    const auto& entry = detail::find_kernel("quantize", variant_of<Q>(), choice);
+    const auto fn = detail::kernel_function<detail::quantize_fn>(entry);
+    detail::BufferRef in(input.data(), {view.inner, view.channels, view.outer});
+    detail::BufferRef scale(spec.scales.data(), {view.channels});
+    detail::BufferRef zero_point(spec.zero_points.data(), {view.channels});
+    detail::BufferRef out(output.data(), {view.inner, view.channels, view.outer});
+    detail::run_kernel("quantize", [&] {
+        return fn(in.get(), scale.get(), zero_point.get(), range.min, range.max, out.get());
+    });
+}
+
+template <class Q>
+void dequantize_from(Span<const Q> input, const Shape& shape, const QuantizationSpec& spec, Span<float> output,
+                     const KernelChoice& choice) {
+    const auto view = check_spec<Q>(shape, spec, "dequantize");
+    detail::check_span(input, view.elements(), "dequantize", "input");
+    detail::check_span(output, view.elements(), "dequantize", "output");
+    const auto& entry = detail::find_kernel("dequantize", variant_of<Q>(), choice);
+    const auto fn = detail::kernel_function<detail::dequantize_fn>(entry);
+    detail::BufferRef in(input.data(), {view.inner, view.channels, view.outer});
+    detail::BufferRef scale(spec.scales.data(), {view.channels});
+    detail::BufferRef zero_point(spec.zero_points.data(), {view.channels});
+    detail::BufferRef out(output.data(), {view.inner, view.channels, view.outer});
+    detail::run_kernel("dequantize", [&] { return fn(in.get(), scale.get(), zero_point.get(), out.get()); });
+}
+
+template <class Q>
+void requantize_to(Span<const int32_t> input, const Shape& shape, const RequantizationSpec& spec, Span<Q> output,
+                   const KernelChoice& choice) {
+    const auto view = detail::channel_view(shape, spec.multipliers.size(), spec.axis, "requantize");
+    detail::check_span(input, view.elements(), "requantize", "input");
+    detail::check_span(output, view.elements(), "requantize", "output");
+    const IntegerRange clamp = detail::output_clamp<Q>(spec.output_zero_point, spec.output_min, spec.output_max,
+                                                       "requantize");
+    std::vector<int32_t> multipliers, shifts;
+    detail::split_multipliers(spec.multipliers, multipliers, shifts, "requantize");
+    const auto& entry = detail::find_kernel("requantize", variant_of<Q>(), choice);
+    const auto fn = detail::kernel_function<detail::requantize_fn>(entry);
+    detail::BufferRef in(input.data(), {view.inner, view.channels, view.outer});
+    detail::BufferRef multiplier(multipliers.data(), {view.channels});
+    detail::BufferRef shift(shifts.data(), {view.channels});
+    detail::BufferRef out(output.data(), {view.inner, view.channels, view.outer});
+    detail::run_kernel("requantize", [&] {
+        return fn(in.get(), multiplier.get(), shift.get(), spec.output_zero_point, clamp.min, clamp.max, out.get());
+    });
+}
+
+}  // namespace
+
+void quantize(Span<const float> input, const Shape& shape, const QuantizationSpec& spec, Span<int8_t> output,
+              const KernelChoice& choice) {
+    quantize_to(input, shape, spec, output, choice);
+}
+void quantize(Span<const float> input, const Shape& shape, const QuantizationSpec& spec, Span<uint8_t> output,
+              const KernelChoice& choice) {
+    quantize_to(input, shape, spec, output, choice);
+}
+void dequantize(Span<const int8_t> input, const Shape& shape, const QuantizationSpec& spec, Span<float> output,
+                const KernelChoice& choice) {
+    dequantize_from(input, shape, spec, output, choice);
+}
+void dequantize(Span<const uint8_t> input, const Shape& shape, const QuantizationSpec& spec, Span<float> output,
+                const KernelChoice& choice) {
+    dequantize_from(input, shape, spec, output, choice);
+}
+void dequantize(Span<const int32_t> input, const Shape& shape, const QuantizationSpec& spec, Span<float> output,
+                const KernelChoice& choice) {
+    dequantize_from(input, shape, spec, output, choice);
+}
+void requantize(Span<const int32_t> input, const Shape& shape, const RequantizationSpec& spec, Span<int8_t> output,
+                const KernelChoice& choice) {
+    requantize_to(input, shape, spec, output, choice);
+}
+void requantize(Span<const int32_t> input, const Shape& shape, const RequantizationSpec& spec, Span<uint8_t> output,
+                const KernelChoice& choice) {
+    requantize_to(input, shape, spec, output, choice);
+}
+
+}  // namespace haqm

@@ -1,0 +1,160 @@
+#include "reference_ops.h"
+
+#include <algorithm>
+#include <cfenv>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace haqm::reference {
+namespace {
+
+struct View {
+    int64_t inner = 1, channels = 1, outer = 1;
+};
+
+View view_of(const Shape& shape, size_t parameters, int axis) {
+    View v;
+    int64_t total = 1;
+    for (int64_t d : shape) {
+        total *= d;
+    }
+    if (parameters == 1) {
+        v.inner = total;
+        return v;
+    }
+    const int rank = static_cast<int>(shape.size());
+    const int a = axis < 0 ? axis + rank : axis;
+    for (int i = 0; i < rank; ++i) {
+        (i < a ? v.outer : i > a ? v.inner : v.channels) *= shape[i];
+    }
+    return v;
+}
+
+int64_t channel_of(const View& v, int64_t index) {
+    return (index / v.inner) % v.channels;
+}
+
+IntegerRange type_range(bool is_signed) {
+    return is_signed ? IntegerRange{-128, 127} : IntegerRange{0, 255};
+}
+
+}  // namespace
+
+int32_t quantize_value(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
+    const float scaled = x / scale;  // float32 division, as ONNX computes it
+    const double rounded = std::nearbyint(static_cast<double>(scaled));  // default mode: ties to even
+    const double shifted = rounded + zero_point;
+    return static_cast<int32_t>(std::min<double>(std::max<double>(shifted, qmin), qmax));
+}
+
+float dequantize_value(int32_t x, float scale, int32_t zero_point) {
+    return static_cast<float>(x - zero_point) * scale;
+}
+
+int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
+    if (a == std::numeric_limits<int32_t>::min() && b == std::numeric_limits<int32_t>::min()) {
+        return std::numeric_limits<int32_t>::max();
+    }
+    const int64_t ab = static_cast<int64_t>(a) * b;
+    const int64_t nudge = ab >= 0 ? (1LL << 30) : (1 - (1LL << 30));
+    return static_cast<int32_t>((ab + nudge) / (1LL << 31));  // C++ division truncates toward zero
+}
+
+int32_t rounding_divide_by_pot(int32_t x, int exponent) {
+    const int32_t mask = static_cast<int32_t>((1LL << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+int32_t multiply_by_quantized_multiplier(int32_t x, FixedPointMultiplier m) {
+    const int left = m.shift > 0 ? m.shift : 0;
+    const int right = m.shift > 0 ? 0 : -m.shift;
+    const int64_t shifted = static_cast<int64_t>(x) * (int64_t(1) << left);
+    const int32_t saturated = static_cast<int32_t>(std::clamp<int64_t>(
+        shifted, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(saturated, m.multiplier), right);
+}
+
+int32_t requantize_value(int32_t acc, FixedPointMultiplier m, int32_t zero_point, int32_t lo, int32_t hi) {
+    const int64_t value = static_cast<int64_t>(multiply_by_quantized_multiplier(acc, m)) + zero_point;
+    return static_cast<int32_t>(std::clamp<int64_t>(value, lo, hi));
+}
+
+std::vector<int32_t> quantize(const std::vector<float>& x, const Shape& shape, const QuantizationSpec& spec,
+                              bool is_signed) {
+    const View v = view_of(shape, spec.scales.size(), spec.axis);
+    const IntegerRange range = integer_range(spec.bits, is_signed);
+    std::vector<int32_t> y(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+        const int64_t c = channel_of(v, static_cast<int64_t>(i));
+        y[i] = quantize_value(x[i], spec.scales[c], spec.zero_points[c], range.min, range.max);
+    }
+    return y;
+}
+
+template <class Q>
+std::vector<float> dequantize(const std::vector<Q>& x, const Shape& shape, const QuantizationSpec& spec) {
+    const View v = view_of(shape, spec.scales.size(), spec.axis);
+    std::vector<float> y(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+        const int64_t c = channel_of(v, static_cast<int64_t>(i));
+        y[i] = dequantize_value(x[i], spec.scales[c], spec.zero_points[c]);
+    }
+    return y;
+}
+template std::vector<float> dequantize(const std::vector<int8_t>&, const Shape&, const QuantizationSpec&);
+template std::vector<float> dequantize(const std::vector<uint8_t>&, const Shape&, const QuantizationSpec&);
+template std::vector<float> dequantize(const std::vector<int32_t>&, const Shape&, const QuantizationSpec&);
+
+std::vector<int32_t> requantize(const std::vector<int32_t>& x, const Shape& shape, const RequantizationSpec& spec,
+                                bool is_signed) {
+    const View v = view_of(shape, spec.multipliers.size(), spec.axis);
+    const IntegerRange type = type_range(is_signed);
+    const int32_t lo = spec.output_min.value_or(type.min), hi = spec.output_max.value_or(type.max);
+    std::vector<int32_t> y(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+        const int64_t c = channel_of(v, static_cast<int64_t>(i));
+        y[i] = requantize_value(x[i], spec.multipliers[c], spec.output_zero_point, lo, hi);
+    }
+    return y;
+}
+
+template <class A>
+std::vector<int64_t> gemm_accumulators(const std::vector<A>& a, const std::vector<int8_t>& b, int64_t m, int64_t k,
+                                       int64_t n, int32_t a_zero_point, int32_t b_zero_point,
+                                       const std::vector<int32_t>& bias) {
+    std::vector<int64_t> acc(m * n);
+    for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = 0; j < n; ++j) {
+            int64_t sum = bias.empty() ? 0 : bias[j];
+            for (int64_t p = 0; p < k; ++p) {
+                sum += (static_cast<int64_t>(a[i * k + p]) - a_zero_point) * (static_cast<int64_t>(b[p * n + j]) - b_zero_point);
+            }
+            if (sum < std::numeric_limits<int32_t>::min() || sum > std::numeric_limits<int32_t>::max()) {
+                throw std::logic_error("reference gemm: accumulator overflows int32; the test chose bad data");
+            }
+            acc[i * n + j] = sum;
+        }
+    }
+    return acc;
+}
+template std::vector<int64_t> gemm_accumulators(const std::vector<uint8_t>&, const std::vector<int8_t>&, int64_t,
+                                                int64_t, int64_t, int32_t, int32_t, const std::vector<int32_t>&);
+template std::vector<int64_t> gemm_accumulators(const std::vector<int8_t>&, const std::vector<int8_t>&, int64_t,
+                                                int64_t, int64_t, int32_t, int32_t, const std::vector<int32_t>&);
+
+std::vector<int32_t> requantize_gemm(const std::vector<int64_t>& acc, int64_t n, const GemmSpec& spec, bool is_signed) {
+    const IntegerRange type = type_range(is_signed);
+    const int32_t lo = spec.output_min.value_or(type.min), hi = spec.output_max.value_or(type.max);
+    std::vector<int32_t> y(acc.size());
+    for (size_t i = 0; i < acc.size(); ++i) {
+        const auto& mult = spec.output_multipliers.size() == 1 ? spec.output_multipliers[0]
+                                                               : spec.output_multipliers[i % n];
+        y[i] = requantize_value(static_cast<int32_t>(acc[i]), mult, spec.output_zero_point, lo, hi);
+    }
+    return y;
+}
+
+}  // namespace haqm::reference

@@ -1,0 +1,42 @@
+// The reference oracle: one plain scalar C++ implementation per op, written from the ONNX and
+// TFLite/gemmlowp specifications and independent of the Halide code. Every kernel, schedule and
+// target is compared with it bit for bit.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "haqm/kernels.h"
+
+namespace haqm::reference {
+
+// ONNX QuantizeLinear: saturate(round_half_even(x / scale) + zero_point) into [qmin, qmax].
+int32_t quantize_value(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax);
+// ONNX DequantizeLinear: (x - zero_point) * scale in float32.
+float dequantize_value(int32_t x, float scale, int32_t zero_point);
+
+// gemmlowp SaturatingRoundingDoublingHighMul and RoundingDivideByPOT; TFLite
+// MultiplyByQuantizedMultiplier with a saturating left shift.
+int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b);
+int32_t rounding_divide_by_pot(int32_t x, int exponent);
+int32_t multiply_by_quantized_multiplier(int32_t x, FixedPointMultiplier m);
+int32_t requantize_value(int32_t acc, FixedPointMultiplier m, int32_t zero_point, int32_t lo, int32_t hi);
+
+// Whole-tensor versions over a (inner, channel, outer) view given by shape and axis, with one
+// parameter set (per tensor) or one per channel, as the API takes them.
+std::vector<int32_t> quantize(const std::vector<float>& x, const Shape& shape, const QuantizationSpec& spec,
+                              bool is_signed);
+template <class Q>
+std::vector<float> dequantize(const std::vector<Q>& x, const Shape& shape, const QuantizationSpec& spec);
+std::vector<int32_t> requantize(const std::vector<int32_t>& x, const Shape& shape, const RequantizationSpec& spec,
+                                bool is_signed);
+
+// Integer GEMM: a (M x K), b (K x N) both row-major, exact int64 accumulation; returns the
+// int32 accumulators (asserting they fit) or, with multipliers, the requantized values.
+template <class A>
+std::vector<int64_t> gemm_accumulators(const std::vector<A>& a, const std::vector<int8_t>& b, int64_t m, int64_t k,
+                                       int64_t n, int32_t a_zero_point, int32_t b_zero_point,
+                                       const std::vector<int32_t>& bias);
+std::vector<int32_t> requantize_gemm(const std::vector<int64_t>& acc, int64_t n, const GemmSpec& spec,
+                                     bool is_signed);
+
+}  // namespace haqm::reference

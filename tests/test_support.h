@@ -1,0 +1,55 @@
+// Shared helpers for the kernel tests: seeded random data and the kernel variants to sweep.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "haqm/kernels.h"
+
+namespace haqm::testing {
+
+// Sizes the issue names for every dimension: tiny, odd, around powers of two.
+inline const std::vector<int64_t> kEdgeSizes = {1, 3, 17, 63, 65, 257};
+
+// Deterministic per test: the seed is printed by gtest's failure context through SCOPED_TRACE.
+inline std::mt19937& rng() {
+    static std::mt19937 engine(20261125);
+    return engine;
+}
+
+template <class T>
+std::vector<T> random_ints(size_t count, int32_t lo, int32_t hi) {
+    std::uniform_int_distribution<int32_t> dist(lo, hi);
+    std::vector<T> values(count);
+    for (auto& v : values) {
+        v = static_cast<T>(dist(rng()));
+    }
+    return values;
+}
+
+inline int32_t random_int(int32_t lo, int32_t hi) {
+    return std::uniform_int_distribution<int32_t>(lo, hi)(rng());
+}
+
+inline float random_float(float lo, float hi) {
+    return std::uniform_real_distribution<float>(lo, hi)(rng());
+}
+
+// Every compiled ISA this CPU supports, for parameterized tests.
+inline std::vector<std::string> isas_to_test() {
+    return haqm::supported_isas();
+}
+
+inline std::string param_name(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        out += (isalnum(static_cast<unsigned char>(c)) ? c : '_');
+    }
+    return out;
+}
+
+}  // namespace haqm::testing
