@@ -3,14 +3,13 @@
 //
 // Layouts (Halide dimension 0 innermost):
 //   a        (k, m)       activations, uint8 or int8, row-major M x K
-//   b_packed (kk, n, ko)  int8 weights with k = 4 * ko + kk, zero padded to a multiple of 4 in k,
-//                         so four consecutive k of one column are adjacent (dot-product operand);
-//                         columns padded to a multiple of 64 so whole register tiles can be read
+//   b_packed (kk, nn, ko, np)  int8 weights in the panel layout of gemm_layout.h
 //   output   (n, m)       int32 accumulators, or the activation type after requantization
 // The zero points are handled exactly by expanding the product:
 //   sum (a - za)(b - zb) = sum a*b - za * colsum(b)[n] - zb * rowsum(a)[m] + K * za * zb.
 #include "Halide.h"
 #include "fixed_point.h"
+#include "gemm_layout.h"
 #include "gemm_schedules.h"
 
 namespace {
@@ -27,7 +26,7 @@ public:
     // {activation, weight} zero points. A buffer, not two scalars: Halide 14's Mullapudi2016
     // autoscheduler fails internally when a scalar parameter multiplies a value.
     Input<Buffer<int32_t>> zero_points{"zero_points", 1};
-    Input<Buffer<int8_t>> b_packed{"b_packed", 3};
+    Input<Buffer<int8_t>> b_packed{"b_packed", 4};
     Input<Buffer<int32_t>> b_column_sums{"b_column_sums", 1};
     Input<Buffer<int32_t>> bias{"bias", 1};
     Input<Buffer<int32_t>> multiplier{"multiplier", 1};
@@ -47,9 +46,9 @@ public:
         // Every read of the inputs is clamped into their buffers (the weights' padded columns
         // included), so any schedule, an autoscheduler's included, may compute whole tiles at the
         // edges; k >= K is zero on both sides.
+        using namespace haqm::gemm_layout;
         Expr a_value = a(clamp(k, 0, K - 1), clamp(m, 0, M - 1));
-        Func b_columns("b_columns");
-        b_columns(kk, n, ko) = b_packed(kk, clamp(n, 0, b_packed.dim(1).extent() - 1), ko);
+        Expr groups = b_packed.dim(2).extent(), panels = b_packed.dim(3).extent();
 
         // The dot-product instructions want fixed operand signedness: x86 VNNI multiplies
         // u8 x s8, Arm sdot s8 x s8. Flipping the top bit moves a value by 128 exactly, and the
@@ -61,21 +60,26 @@ public:
             a_value = cast(encoded_type, cast<uint8_t>(a_value) ^ cast<uint8_t>(0x80));
             za += want_unsigned ? 128 : -128;
         }
+        Func a_encoded("a_encoded");
+        a_encoded(k, m) = a_value;
         Func a_rows("a_rows");
-        a_rows(k, m) = select(k < K, a_value, cast(encoded_type, 0));
+        a_rows(k, m) = select(k < K, a_encoded(k, m), cast(encoded_type, 0));
 
-        RDom r(0, 4, 0, b_packed.dim(2).extent(), "r");  // r.x = kk, r.y = ko
+        // Dot products in the weights' panel coordinates, column n = 16 * np + nn, so that
+        // weight reads need no division.
+        RDom r(0, kDepthGroup, 0, groups, "r");  // r.x = kk, r.y = ko
+        Expr b_value = b_packed(r.x, clamp(nn, 0, kPanelWidth - 1), clamp(r.y, 0, groups - 1), clamp(np, 0, panels - 1));
         Func dot("dot");
-        dot(n, m) = 0;
-        dot(n, m) += cast<int32_t>(a_rows(4 * r.y + r.x, m)) * cast<int32_t>(b_columns(r.x, n, r.y));
+        dot(nn, np, m) = 0;
+        dot(nn, np, m) += cast<int32_t>(a_rows(kDepthGroup * r.y + r.x, m)) * cast<int32_t>(b_value);
 
+        RDom rk(0, K, "rk");
         Func row_sums("row_sums");
-        // Over the same domain as dot: the padded k are zero.
         row_sums(m) = 0;
-        row_sums(m) += cast<int32_t>(a_rows(4 * r.y + r.x, m));
+        row_sums(m) += cast<int32_t>(a_encoded(rk, m));
 
         Expr zb = zero_points(1);
-        Expr acc = dot(n, m) - za * b_column_sums(n) - zb * row_sums(m) + K * za * zb + bias(n);
+        Expr acc = dot(n % kPanelWidth, n / kPanelWidth, m) - za * b_column_sums(n) - zb * row_sums(m) + K * za * zb + bias(n);
         if (output.type() == Int(32)) {
             output(n, m) = acc;
         } else {
@@ -83,8 +87,14 @@ public:
                                                output_min, output_max);
         }
 
+        // The panel layout is dense: strides are known, so tile loads are contiguous vectors.
+        b_packed.dim(0).set_bounds(0, kDepthGroup);
+        b_packed.dim(1).set_bounds(0, kPanelWidth).set_stride(kDepthGroup);
+        b_packed.dim(2).set_stride(kDepthGroup * kPanelWidth);
+        b_packed.dim(3).set_stride(kDepthGroup * kPanelWidth * b_packed.dim(2).extent());
+
         a.set_estimates({{0, 1024}, {0, 1024}});
-        b_packed.set_estimates({{0, 4}, {0, 1024}, {0, 256}});
+        b_packed.set_estimates({{0, kDepthGroup}, {0, kPanelWidth}, {0, 256}, {0, 64}});
         b_column_sums.set_estimates({{0, 1024}});
         bias.set_estimates({{0, 1024}});
         multiplier.set_estimates({{0, 1024}});
@@ -96,13 +106,13 @@ public:
         output_max.set_estimate(127);
 
         if (!auto_schedule) {
-            haqm::GemmPipeline pipeline{output, dot, a_rows, b_columns, row_sums, n, m, r};
+            haqm::GemmPipeline pipeline{output, dot, a_rows, row_sums, n, m, nn, np, r, rk};
             haqm::schedule_gemm(schedule, {tile_m, tile_n_vectors}, pipeline, get_target());
         }
     }
 
 private:
-    Var k{"k"}, kk{"kk"}, ko{"ko"}, n{"n"}, m{"m"};
+    Var k{"k"}, n{"n"}, m{"m"}, nn{"nn"}, np{"np"};
 };
 
 }  // namespace

@@ -7,13 +7,13 @@
 namespace haqm {
 
 struct GemmPipeline {
-    Halide::Func output;     // (n, m)
-    Halide::Func dot;        // (n, m), update over r = (kk, ko)
-    Halide::Func a_rows;     // (k, m) encoded, clamped activations
-    Halide::Func b_columns;  // (kk, n, ko) clamped packed weights
-    Halide::Func row_sums;   // (m)
-    Halide::Var n, m;
+    Halide::Func output;    // (n, m)
+    Halide::Func dot;       // (nn, np, m) for column n = 16 * np + nn; update over r = (kk, ko)
+    Halide::Func a_rows;    // (k, m) encoded, clamped, zero padded activations
+    Halide::Func row_sums;  // (m), update over rk = k
+    Halide::Var n, m, nn, np;
     Halide::RDom r;
+    Halide::RDom rk;
 };
 
 struct GemmScheduleParams {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "checks.h"
+#include "gemm_layout.h"
 #include "halide_call.h"
 #include "haqm/kernels.h"
 #include "kernel_registry.h"
@@ -12,10 +13,9 @@
 namespace haqm {
 namespace {
 
-// Packed columns are padded to this multiple so a kernel may read whole register tiles
-// (gemm_schedules.cpp requires its tile width to divide it).
-constexpr int64_t kPackedColumnMultiple = 64;
-constexpr int64_t kDepthGroup = 4;  // k values per dot-product lane
+using gemm_layout::kColumnPadding;
+using gemm_layout::kDepthGroup;
+using gemm_layout::kPanelWidth;
 constexpr int64_t kAutoScheduleMinimumExtent = 64;
 
 int64_t round_up(int64_t value, int64_t multiple) {
@@ -71,7 +71,7 @@ void gemm(Span<const A> a, int64_t m, const PackedWeights& b, const GemmSpec& sp
                    const int32_t* multiplier_data, const int32_t* shift_data, Out* out_data) {
         detail::BufferRef a_buf(a_data, {k, m_run});
         detail::BufferRef zero_points_buf(zero_points, {2});
-        detail::BufferRef b_buf(b.packed().data(), {kDepthGroup, b.padded_n(), groups});
+        detail::BufferRef b_buf(b.packed().data(), {kDepthGroup, kPanelWidth, groups, b.padded_n() / kPanelWidth});
         detail::BufferRef sums_buf(sums, {n_run});
         detail::BufferRef bias_buf(bias_data, {n_run});
         detail::BufferRef multiplier_buf(multiplier_data, {n_run});
@@ -111,7 +111,7 @@ void gemm(Span<const A> a, int64_t m, const PackedWeights& b, const GemmSpec& sp
 }  // namespace
 
 PackedWeights::PackedWeights(Span<const int8_t> weights, int64_t k, int64_t n, int32_t zero_point)
-    : k_(k), n_(n), padded_n_(round_up(n, kPackedColumnMultiple)), zero_point_(zero_point) {
+    : k_(k), n_(n), padded_n_(round_up(n, kColumnPadding)), zero_point_(zero_point) {
     if (k <= 0 || n <= 0) {
         throw Error("gemm_q8 weights: K = " + std::to_string(k) + " and N = " + std::to_string(n) + " must be > 0");
     }
@@ -131,7 +131,8 @@ PackedWeights::PackedWeights(Span<const int8_t> weights, int64_t k, int64_t n, i
         const int64_t group = row / kDepthGroup, lane = row % kDepthGroup;
         for (int64_t col = 0; col < n; ++col) {
             const int8_t value = weights.data()[row * n + col];
-            packed_[(group * padded_n_ + col) * kDepthGroup + lane] = value;
+            const int64_t panel = col / kPanelWidth, column_in_panel = col % kPanelWidth;
+            packed_[((panel * groups + group) * kPanelWidth + column_in_panel) * kDepthGroup + lane] = value;
             column_sums_[col] += value;
         }
     }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds every target (host x86-64, aarch64, armhf) and runs all tests; ARM tests run under
+# qemu-user. Installs missing Debian packages first. Usage: scripts/test.sh [preset...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+
+presets=("$@")
+[ ${#presets[@]} -eq 0 ] && presets=(host aarch64 armhf)
+jobs=$(nproc)
+
+for preset in "${presets[@]}"; do
+  echo "== $preset: configure and build"
+  extra=()
+  [ -n "${HAQM_WARNINGS_AS_ERRORS:-}" ] && extra+=(-DHAQM_WARNINGS_AS_ERRORS=ON)
+  cmake --preset "$preset" "${extra[@]}" >/dev/null
+  cmake --build "build/$preset" -j "$jobs"
+  echo "== $preset: test"
+  ctest --test-dir "build/$preset" -j "$jobs" --output-on-failure
+done
+echo "== all tests passed on: ${presets[*]}"
