@@ -21,7 +21,11 @@ inline Halide::Expr multiply_by_quantized_multiplier(const Halide::Expr& x, cons
                                                      const Halide::Expr& shift) {
     Halide::Expr left = Halide::max(shift, 0);
     Halide::Expr right = Halide::max(-shift, 0);
-    Halide::Expr shifted = Halide::saturating_cast<int32_t>(Halide::cast<int64_t>(x) << left);
+    // Saturating x << left in int32 (cheaper than widening): anything beyond the range that
+    // survives the shift clamps to the end of int32.
+    const Halide::Expr int32_max = Halide::Int(32).max(), int32_min = Halide::Int(32).min();
+    Halide::Expr shifted = Halide::select(x > (int32_max >> left), int32_max,
+                                          Halide::select(x < (int32_min >> left), int32_min, x << left));
     // Written out (Halide's lowering finds the rounding_mul_shift_right / vqrdmulh pattern in it).
     Halide::Expr product = Halide::cast<int64_t>(shifted) * Halide::cast<int64_t>(multiplier);
     Halide::Expr high = Halide::saturating_cast<int32_t>((product + Halide::Expr(int64_t(1) << 30)) >> 31);

@@ -68,7 +68,7 @@ public:
         // Dot products in the weights' panel coordinates, column n = 16 * np + nn, so that
         // weight reads need no division.
         RDom r(0, kDepthGroup, 0, groups, "r");  // r.x = kk, r.y = ko
-        Expr b_value = b_packed(r.x, clamp(nn, 0, kPanelWidth - 1), clamp(r.y, 0, groups - 1), clamp(np, 0, panels - 1));
+        Expr b_value = b_packed(r.x, clamp(nn, 0, kPanelWidth - 1), r.y, clamp(np, 0, panels - 1));
         Func dot("dot");
         dot(nn, np, m) = 0;
         dot(nn, np, m) += cast<int32_t>(a_rows(kDepthGroup * r.y + r.x, m)) * cast<int32_t>(b_value);
@@ -87,6 +87,11 @@ public:
                                                output_min, output_max);
         }
 
+        // Matrices start at zero, so column n of a tile maps to panel lanes without a gather.
+        a.dim(0).set_min(0);
+        a.dim(1).set_min(0);
+        output.dim(0).set_min(0);
+        output.dim(1).set_min(0);
         // The panel layout is dense: strides are known, so tile loads are contiguous vectors.
         b_packed.dim(0).set_bounds(0, kDepthGroup);
         b_packed.dim(1).set_bounds(0, kPanelWidth).set_stride(kDepthGroup);
