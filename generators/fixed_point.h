@@ -34,7 +34,8 @@ inline Halide::Expr multiply_by_quantized_multiplier(const Halide::Expr& x, cons
 
 // Requantized value plus zero point, clamped to [lo, hi] and narrowed to `type`.
 // The pre-clamp to +-2^16 keeps the zero-point add inside int32 without changing the result,
-// because lo and hi are 8-bit values.
+// because lo and hi are 8-bit values. (Clamping to [lo - zp, hi - zp] instead looks equivalent,
+// but Halide assumes int32 adds never overflow and rewrites it into clamp(x + zp, lo, hi).)
 inline Halide::Expr requantize_to(const Halide::Type& type, const Halide::Expr& acc, const Halide::Expr& multiplier,
                                   const Halide::Expr& shift, const Halide::Expr& zero_point,
                                   const Halide::Expr& lo, const Halide::Expr& hi) {

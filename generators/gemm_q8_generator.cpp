@@ -79,7 +79,9 @@ public:
         row_sums(m) += cast<int32_t>(a_encoded(rk, m));
 
         Expr zb = zero_points(1);
-        Expr acc = dot(n % kPanelWidth, n / kPanelWidth, m) - za * b_column_sums(n) - zb * row_sums(m) + K * za * zb + bias(n);
+        Func column_terms("column_terms");
+        column_terms(n) = bias(n) - za * b_column_sums(n) + K * za * zb;
+        Expr acc = dot(n % kPanelWidth, n / kPanelWidth, m) - zb * row_sums(m) + column_terms(n);
         if (output.type() == Int(32)) {
             output(n, m) = acc;
         } else {
@@ -111,7 +113,7 @@ public:
         output_max.set_estimate(127);
 
         if (!auto_schedule) {
-            haqm::GemmPipeline pipeline{output, dot, a_rows, row_sums, n, m, nn, np, r, rk};
+            haqm::GemmPipeline pipeline{output, dot, a_rows, row_sums, column_terms, n, m, nn, np, r, rk};
             haqm::schedule_gemm(schedule, {tile_m, tile_n_vectors}, pipeline, get_target());
         }
     }

@@ -55,9 +55,11 @@ void schedule_tiles(GemmPipeline& p, const RegisterTile& tile, bool vectorized, 
     tile_output(p.output.specialize(M <= tile.rows), true);
     tile_output(p.output, false);
 
-    // Activations encoded and zero padded once for the whole matrix, row sums likewise.
+    // Activations encoded and zero padded once for the whole matrix, row sums likewise; the
+    // column corrections once per column tile.
     p.a_rows.compute_root();
     p.row_sums.compute_root();
+    p.column_terms.compute_at(p.output, no);
     // Whole panels of a whole tile: constant extents that unroll into registers.
     p.dot.compute_at(p.output, mo)
         .bound(p.nn, 0, gemm_layout::kPanelWidth)
@@ -68,6 +70,7 @@ void schedule_tiles(GemmPipeline& p, const RegisterTile& tile, bool vectorized, 
     if (vectorized) {
         const int byte_lanes = tile.lanes * 4;
         p.row_sums.update().atomic().vectorize(p.rk.x, byte_lanes);
+        p.column_terms.vectorize(p.n, tile.lanes, TailStrategy::GuardWithIf);
         p.a_rows.vectorize(p.a_rows.args()[0], byte_lanes, TailStrategy::GuardWithIf);
         p.dot.vectorize(p.nn, tile.lanes).unroll(p.nn).unroll(p.np).unroll(p.m);
         // Four k per lane reduced inside the vector: the pattern of vpdpbusd / sdot / udot.

@@ -11,6 +11,7 @@ struct GemmPipeline {
     Halide::Func dot;       // (nn, np, m) for column n = 16 * np + nn; update over r = (kk, ko)
     Halide::Func a_rows;    // (k, m) encoded, clamped, zero padded activations
     Halide::Func row_sums;  // (m), update over rk = k
+    Halide::Func column_terms;  // (n): bias and zero-point corrections of each column
     Halide::Var n, m, nn, np;
     Halide::RDom r;
     Halide::RDom rk;

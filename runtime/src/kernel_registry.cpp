@@ -86,12 +86,16 @@ std::vector<std::string> compiled_isas() {
 }
 
 std::vector<std::string> supported_isas() {
-    std::vector<std::string> names;
-    for (const auto& isa : compiled_isas()) {
-        if (detail::cpu_supports(isa)) {
-            names.push_back(isa);
+    // The CPU does not change while the process runs: detect once.
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> supported;
+        for (const auto& isa : compiled_isas()) {
+            if (detail::cpu_supports(isa)) {
+                supported.push_back(isa);
+            }
         }
-    }
+        return supported;
+    }();
     return names;
 }
 
