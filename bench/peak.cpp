@@ -186,9 +186,6 @@ double time_one_thread(const Chunk& chunk, double ops_per_iteration) {
 // spans overlap); the rates add up. Best of kRepetitions, in GOPS.
 template <class Chunk>
 double best_rate_gops(int threads, const Chunk& chunk, double ops_per_iteration) {
-    if (threads < 1) {
-        throw std::invalid_argument("peak: threads must be >= 1, got " + std::to_string(threads));
-    }
     double best = 0.0;
     for (int repetition = 0; repetition < kRepetitions; ++repetition) {
         std::vector<double> rates(threads);
@@ -217,6 +214,12 @@ double best_rate_gops(int threads, const Chunk& chunk, double ops_per_iteration)
     return best;
 }
 
+void check_threads(int threads) {
+    if (threads < 1) {
+        throw std::invalid_argument("peak: threads must be >= 1, got " + std::to_string(threads));
+    }
+}
+
 Peak cached(std::map<int, Peak>& cache, int threads, Peak (*measure)(int)) {
     static std::mutex mutex;
     const std::lock_guard<std::mutex> lock(mutex);
@@ -230,6 +233,7 @@ Peak cached(std::map<int, Peak>& cache, int threads, Peak (*measure)(int)) {
 }  // namespace
 
 Peak measure_int8_peak_gops(int threads) {
+    check_threads(threads);
     if (__builtin_cpu_supports("avx512vnni")) {
         const auto chunk = [] { int_sink = vnni_loop(kIterationsPerChunk); };
         return {best_rate_gops(threads, chunk, kVnniOpsPerIteration), "avx512_vnni vpdpbusd zmm"};
@@ -242,6 +246,7 @@ Peak measure_int8_peak_gops(int threads) {
 }
 
 Peak measure_fp32_peak_gflops(int threads) {
+    check_threads(threads);
     if (__builtin_cpu_supports("avx512f")) {
         const auto chunk = [] { float_sink = avx512_fma_loop(kIterationsPerChunk); };
         return {best_rate_gops(threads, chunk, kAvx512FmaOpsPerIteration), "avx512f vfmadd231ps zmm"};

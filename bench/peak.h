@@ -6,13 +6,15 @@
 namespace haqm::bench {
 
 struct Peak {
-    double gops = 0.0;        // 1e9 operations per second, summed over threads; 0 if not measured
-    const char* kind = "";    // the instruction loop that was timed
+    double gops = 0.0;      // 1e9 operations per second, summed over threads; 0 if not measured
+    const char* kind = "";  // the instruction loop that was timed
 };
 
+// Each measurement runs its loop on `threads` threads at once for about 0.2 s, sums their rates
+// and keeps the best of 3 repetitions. threads < 1 throws std::invalid_argument.
+
 // int8 multiply-accumulate peak, 2 ops per u8 x s8 MAC: a vpdpbusd zmm loop where the CPU has
-// AVX512-VNNI, else a vpmaddubsw + vpmaddwd + vpaddd ymm loop (AVX2). Every thread runs the loop
-// for about 0.2 s; the best of 3 repetitions counts. Throws std::invalid_argument if threads < 1.
+// AVX512-VNNI, else a vpmaddubsw + vpmaddwd + vpaddd ymm loop (AVX2).
 Peak measure_int8_peak_gops(int threads);
 
 // fp32 FMA peak, 2 flops per lane: a vfmadd231ps zmm loop with AVX-512F, else ymm with AVX2+FMA.

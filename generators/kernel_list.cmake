@@ -1,5 +1,8 @@
 # Which kernels the library holds: each family, its type variants and its named schedules.
 set(HAQM_GEMM_SCHEDULES naive interchange tiled tiled_vec tiled_vec_par auto)
+# Extra generator parameters for every gemm_q8 kernel, e.g. "tile_m=4;tile_n_vectors=2": new tile
+# shapes need no code edit, only a reconfigure.
+set(HAQM_GEMM_PARAMS "" CACHE STRING "Extra generator parameters for the gemm_q8 kernels")
 # Halide 14 compiles avx512_vnni for LLVM's sapphirerapids CPU, which also has the VEX-encoded
 # AVX-VNNI; LLVM uses it for 128/256-bit code that scalar and autoscheduled loops vectorize to,
 # and AMD Zen 4/5 lack it (SIGILL). Those schedules run on the avx512 build instead;
@@ -24,9 +27,9 @@ foreach(type IN ITEMS int8 uint8)
       list(APPEND options SKIP_ISAS avx512_vnni)
     endif()
     haqm_add_kernel(FAMILY gemm_q8 VARIANT ${short}_${short} GENERATOR gemm_q8 SCHEDULE ${schedule} ${options}
-                    PARAMS a.type=${type} output.type=${type})
+                    PARAMS a.type=${type} output.type=${type} ${HAQM_GEMM_PARAMS})
     haqm_add_kernel(FAMILY gemm_q8 VARIANT ${short}_s32 GENERATOR gemm_q8 SCHEDULE ${schedule} ${options}
-                    PARAMS a.type=${type} output.type=int32)
+                    PARAMS a.type=${type} output.type=int32 ${HAQM_GEMM_PARAMS})
   endforeach()
 endforeach()
 haqm_add_kernel(FAMILY dequantize VARIANT s32 GENERATOR dequantize SCHEDULE default PARAMS input.type=int32)
