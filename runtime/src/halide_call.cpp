@@ -30,6 +30,9 @@ void set_num_threads(int threads) {
     if (threads < 1 || threads > 256) {
         throw Error("thread count " + std::to_string(threads) + " is out of range [1, 256]");
     }
+    // Halide 14's pool does not shrink once its workers exist: stop it, so that the next
+    // parallel kernel starts exactly `threads` workers. Not to be called while kernels run.
+    halide_shutdown_thread_pool();
     halide_set_num_threads(threads);
 }
 

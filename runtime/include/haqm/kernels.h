@@ -123,7 +123,8 @@ std::string default_schedule(const std::string& family);
 // Every (schedule, isa) compiled for the family that this CPU can run.
 std::vector<KernelChoice> kernel_variants(const std::string& family);
 
-// Threads of the Halide thread pool used by parallel schedules.
+// Threads of the Halide thread pool used by parallel schedules (takes effect for the next kernel;
+// call it while no kernel is running).
 void set_num_threads(int threads);
 
 }  // namespace haqm
