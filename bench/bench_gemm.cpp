@@ -65,6 +65,7 @@ const std::set<std::string> kSlowSchedules = {"naive", "interchange", "tiled"};
 // Schedules with a parallel loop (gemm_schedules.cpp; the autoscheduler parallelizes too). The
 // others run on one thread whatever haqm::set_num_threads says.
 const std::set<std::string> kThreadedSchedules = {"tiled_vec_par", "auto"};
+const std::set<std::string> kFloatRequantizationSchedules = {"tiled_vec", "tiled_vec_par"};
 
 const char* const kOneDnnName = "onednn_u8s8u8";
 const char* const kOpenBlasName = "openblas_sgemm";
@@ -199,8 +200,10 @@ std::string dispatched_isa(const std::string& schedule) {
     return "none";
 }
 
-std::string haqm_label(const std::string& schedule, int threads) {
-    std::string label = "isa " + dispatched_isa(schedule) + ", u8*s8->u8";
+std::string haqm_label(const std::string& schedule, haqm::Requantization requantization, int threads) {
+    std::string label = "isa " + dispatched_isa(schedule) + ", u8*s8->u8, " +
+                        (requantization == haqm::Requantization::fixed ? "Q31 fixed-point" : "float") +
+                        " requantization";
     if (kThreadedSchedules.count(schedule) != 0) {
         return label + ", threaded";
     }
@@ -208,12 +211,15 @@ std::string haqm_label(const std::string& schedule, int threads) {
     return threads > 1 ? label + " (uses 1 of " + std::to_string(threads) + " threads)" : label;
 }
 
-void bench_haqm(benchmark::State& state, const GemmShape& shape, const std::string& schedule, int threads) {
+void bench_haqm(benchmark::State& state, const GemmShape& shape, const std::string& schedule,
+                haqm::Requantization requantization, int threads) {
     const double peak = peak_gops(Arithmetic::int8, threads);
     const ShapeData& data = shape_data(shape);
     haqm::GemmSpec spec;
     spec.a_zero_point = kActivationZeroPoint;
+    spec.requantization = requantization;
     spec.output_multipliers = {haqm::requantization_multiplier(kActivationScale, kWeightScale, kOutputScale)};
+    spec.output_scales = {kActivationScale * kWeightScale / kOutputScale};
     spec.output_zero_point = kOutputZeroPoint;
     const haqm::KernelChoice choice{schedule, ""};  // "": the best instruction set this CPU runs
     std::vector<uint8_t> output(shape.m * shape.n);
@@ -229,7 +235,7 @@ void bench_haqm(benchmark::State& state, const GemmShape& shape, const std::stri
     if (onednn != median_gops().end() && onednn->second > 0.0) {
         state.counters["vs_onednn"] = gops / onednn->second;
     }
-    state.SetLabel(haqm_label(schedule, threads));
+    state.SetLabel(haqm_label(schedule, requantization, threads));
 }
 
 // oneDNN matmul on the same quantized problem: u8 x s8 with the activation zero point, one output
@@ -355,8 +361,15 @@ void register_rows(std::vector<Row>& rows, std::vector<Row>& skipped) {
                     continue;
                 }
                 register_row(rows, std::move(haqm_row), [shape, schedule, threads](benchmark::State& state) {
-                    bench_haqm(state, shape, schedule, threads);
+                    bench_haqm(state, shape, schedule, haqm::Requantization::fixed, threads);
                 });
+                // The float requantization of the fast schedules: the same epilogue as oneDNN's.
+                if (kFloatRequantizationSchedules.count(schedule) != 0) {
+                    register_row(rows, row("haqm_" + schedule + "+float", Arithmetic::int8),
+                                 [shape, schedule, threads](benchmark::State& state) {
+                                     bench_haqm(state, shape, schedule, haqm::Requantization::float32, threads);
+                                 });
+                }
             }
             register_row(rows, row(kOpenBlasName, Arithmetic::fp32),
                          [shape, threads](benchmark::State& state) { bench_openblas(state, shape, threads); });
@@ -394,7 +407,7 @@ void print_summary(const std::vector<Row>& rows, const std::vector<Row>& skipped
         std::printf("  %s peak, %d thread%s: %.1f GOPS (%s)\n", arithmetic == Arithmetic::int8 ? "int8" : "fp32",
                     threads, threads == 1 ? "" : "s", peak.gops, peak.kind);
     }
-    std::printf("\n%-16s %7s  %-20s %9s %8s %10s %9s\n", "shape (MxNxK)", "threads", "implementation", "GOPS", "% peak",
+    std::printf("\n%-16s %7s  %-26s %9s %8s %10s %9s\n", "shape (MxNxK)", "threads", "implementation", "GOPS", "% peak",
                 "vs oneDNN", "vs naive");
     std::string group;
     for (const Row* row : finished) {
@@ -409,7 +422,7 @@ void print_summary(const std::vector<Row>& rows, const std::vector<Row>& skipped
         if (peak > 0.0) {
             std::snprintf(percent, sizeof(percent), "%.1f%%", 100.0 * gops / peak);
         }
-        std::printf("%-16s %7d  %-20s %9.2f %8s %10s %9s\n", row->shape.name().c_str(), row->threads,
+        std::printf("%-16s %7d  %-26s %9.2f %8s %10s %9s\n", row->shape.name().c_str(), row->threads,
                     row->implementation.c_str(), gops, percent,
                     ratio(gops, benchmark_name(kOneDnnName, row->shape, row->threads)).c_str(),
                     ratio(gops, benchmark_name(kHaqmNaiveName, row->shape, row->threads)).c_str());

@@ -1,5 +1,5 @@
 // gemm_q8: out[m][n] = sum_k (a[m][k] - a_zp) * (b[k][n] - b_zp) + bias[n], int32 accumulation,
-// then (for 8-bit outputs) the fixed-point requantize epilogue of fixed_point.h.
+// then (for 8-bit outputs) the requantize epilogue of requantization.h, fixed point or float.
 //
 // Layouts (Halide dimension 0 innermost):
 //   a        (k, m)       activations, uint8 or int8, row-major M x K
@@ -7,10 +7,13 @@
 //   output   (n, m)       int32 accumulators, or the activation type after requantization
 // The zero points are handled exactly by expanding the product:
 //   sum (a - za)(b - zb) = sum a*b - za * colsum(b)[n] - zb * rowsum(a)[m] + K * za * zb.
+#include <stdexcept>
+#include <string>
+
 #include "Halide.h"
-#include "fixed_point.h"
 #include "gemm_layout.h"
 #include "gemm_schedules.h"
+#include "requantization.h"
 
 namespace {
 
@@ -19,6 +22,7 @@ using namespace Halide;
 class GemmQ8 : public Generator<GemmQ8> {
 public:
     GeneratorParam<std::string> schedule{"schedule", "tiled_vec"};
+    GeneratorParam<std::string> requantization{"requantization", "fixed"};  // or "float"; 8-bit outputs
     GeneratorParam<int> tile_m{"tile_m", 0};          // 0: the schedule's default for the target
     GeneratorParam<int> tile_n_vectors{"tile_n_vectors", 0};
 
@@ -31,6 +35,7 @@ public:
     Input<Buffer<int32_t>> bias{"bias", 1};
     Input<Buffer<int32_t>> multiplier{"multiplier", 1};
     Input<Buffer<int32_t>> shift{"shift", 1};
+    Input<Buffer<float>> scale{"scale", 1};  // float requantization
     Input<int32_t> output_zero_point{"output_zero_point"};
     Input<int32_t> output_min{"output_min"};
     Input<int32_t> output_max{"output_max"};
@@ -84,9 +89,15 @@ public:
         Expr acc = dot(n % kPanelWidth, n / kPanelWidth, m) - zb * row_sums(m) + column_terms(n);
         if (output.type() == Int(32)) {
             output(n, m) = acc;
-        } else {
+        } else if (requantization == "float") {
+            output(n, m) = haqm::requantize_float_to(output.type(), acc, scale(n), output_zero_point, output_min,
+                                                     output_max);
+        } else if (requantization == "fixed") {
             output(n, m) = haqm::requantize_to(output.type(), acc, multiplier(n), shift(n), output_zero_point,
                                                output_min, output_max);
+        } else {
+            throw std::invalid_argument("gemm_q8: requantization must be fixed or float, not " +
+                                        std::string(requantization));
         }
 
         // Matrices start at zero, so column n of a tile maps to panel lanes without a gather.
@@ -106,6 +117,7 @@ public:
         bias.set_estimates({{0, 1024}});
         multiplier.set_estimates({{0, 1024}});
         shift.set_estimates({{0, 1024}});
+        scale.set_estimates({{0, 1024}});
         output.set_estimates({{0, 1024}, {0, 1024}});
         zero_points.set_estimates({{0, 2}});
         output_zero_point.set_estimate(0);

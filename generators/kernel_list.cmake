@@ -28,6 +28,9 @@ foreach(type IN ITEMS int8 uint8)
     endif()
     haqm_add_kernel(FAMILY gemm_q8 VARIANT ${short}_${short} GENERATOR gemm_q8 SCHEDULE ${schedule} ${options}
                     PARAMS a.type=${type} output.type=${type} ${HAQM_GEMM_PARAMS})
+    list(REMOVE_ITEM options ASSEMBLY)
+    haqm_add_kernel(FAMILY gemm_q8 VARIANT ${short}_${short}_float GENERATOR gemm_q8 SCHEDULE ${schedule} ${options}
+                    PARAMS a.type=${type} output.type=${type} requantization=float ${HAQM_GEMM_PARAMS})
     haqm_add_kernel(FAMILY gemm_q8 VARIANT ${short}_s32 GENERATOR gemm_q8 SCHEDULE ${schedule} ${options}
                     PARAMS a.type=${type} output.type=int32 ${HAQM_GEMM_PARAMS})
   endforeach()

@@ -1,8 +1,8 @@
 // Requantize int32 accumulators to 8 bits with a Q31 multiplier and shift per channel
-// (see fixed_point.h), add the output zero point and clamp (a fused ReLU / ReLU6 is a clamp range).
+// (the fixed rule of requantization.h), add the output zero point and clamp (a fused ReLU / ReLU6 is a clamp range).
 #include "Halide.h"
 #include "elementwise_schedules.h"
-#include "fixed_point.h"
+#include "requantization.h"
 
 namespace {
 

@@ -50,9 +50,11 @@ GemmData<A> random_case(const GemmShape& s, bool per_channel) {
     // Output scales sized so results span the 8-bit range and saturate at both ends sometimes.
     const double typical = 128.0 * 128.0 * std::sqrt(static_cast<double>(s.k));
     const int count = per_channel ? static_cast<int>(s.n) : 1;
+    d.spec.requantization = random_int(0, 1) ? Requantization::float32 : Requantization::fixed;
     for (int i = 0; i < count; ++i) {
         const double real = std::exp(std::uniform_real_distribution<double>(std::log(0.3), std::log(3.0))(testing::rng())) * 100.0 / typical;
         d.spec.output_multipliers.push_back(quantize_multiplier(real));
+        d.spec.output_scales.push_back(static_cast<float>(real));
     }
     d.spec.output_zero_point = random_int(ar.min, ar.max);
     if (random_int(0, 2) == 0) {  // fused ReLU as a clamp at the zero point
@@ -64,7 +66,8 @@ GemmData<A> random_case(const GemmShape& s, bool per_channel) {
 template <class A, class Out>
 void expect_matches_reference(const GemmData<A>& d, const KernelChoice& choice) {
     SCOPED_TRACE("M=" + std::to_string(d.m) + " K=" + std::to_string(d.k) + " N=" + std::to_string(d.n) +
-                 " schedule=" + choice.schedule + " isa=" + choice.isa);
+                 " schedule=" + choice.schedule + " isa=" + choice.isa +
+                 (d.spec.requantization == Requantization::float32 ? " float" : " fixed"));
     const PackedWeights packed(d.b, d.k, d.n, d.b_zero_point);
     std::vector<Out> out(d.m * d.n);
     gemm_q8(Span<const A>(d.a), d.m, packed, d.spec, Span<Out>(out), choice);
@@ -134,8 +137,19 @@ TEST_P(GemmTest, MatchesReferenceAtExtremeMultipliers) {
         {1 << 30, 30}, {2147483647, 0}, {1 << 30, -30}, {1518500250, -7}, {0, 0}, {2147483647, 12}, {1 << 30, 1}};
     for (const auto& mult : multipliers) {
         GemmData<int8_t> s = random_case<int8_t>({5, 33, 70}, false);
+        s.spec.requantization = Requantization::fixed;
         s.spec.output_multipliers = {mult};
         expect_matches_reference<int8_t, int8_t>(s, choice());
+    }
+}
+
+// Float scales from tiny to huge, with exact ties (scale 0.5 on odd accumulators).
+TEST_P(GemmTest, FloatRequantizationMatchesReferenceAtExtremeScales) {
+    for (float scale : {0.5f, 1e-9f, 3e-5f, 1.0f, 1e4f, 3.4e38f}) {
+        GemmData<uint8_t> u = random_case<uint8_t>({7, 19, 33}, false);
+        u.spec.requantization = Requantization::float32;
+        u.spec.output_scales = {scale};
+        expect_matches_reference<uint8_t, uint8_t>(u, choice());
     }
 }
 

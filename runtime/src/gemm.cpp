@@ -39,27 +39,39 @@ void gemm(Span<const A> a, int64_t m, const PackedWeights& b, const GemmSpec& sp
     }
     const std::vector<int32_t> bias = spec.bias.empty() ? std::vector<int32_t>(n, 0) : spec.bias;
 
-    std::vector<int32_t> multipliers, shifts;
+    std::vector<int32_t> multipliers(n, 0), shifts(n, 0);
+    std::vector<float> scales(n, 0.0f);
     IntegerRange clamp{0, 0};
-    const char* variant;
+    std::string variant;
     if constexpr (std::is_same_v<Out, int32_t>) {
         variant = std::is_same_v<A, uint8_t> ? "u8_s32" : "s8_s32";
-        multipliers.assign(n, 0);
-        shifts.assign(n, 0);
     } else {
         static_assert(std::is_same_v<A, Out>, "8-bit outputs have the activations' type");
         variant = std::is_same_v<A, uint8_t> ? "u8_u8" : "s8_s8";
-        const size_t count = spec.output_multipliers.size();
-        if (count != 1 && static_cast<int64_t>(count) != n) {
-            throw Error(std::string(what) + ": " + std::to_string(count) +
-                        " output multipliers, needs 1 or N = " + std::to_string(n));
-        }
-        detail::split_multipliers(spec.output_multipliers, multipliers, shifts, what);
-        if (count == 1) {
-            multipliers.assign(n, multipliers[0]);
-            shifts.assign(n, shifts[0]);
-        }
         clamp = detail::output_clamp<Out>(spec.output_zero_point, spec.output_min, spec.output_max, what);
+        auto broadcast = [&](auto& values, size_t count, const char* name) {
+            if (count != 1 && static_cast<int64_t>(count) != n) {
+                throw Error(std::string(what) + ": " + std::to_string(count) + " " + name + ", needs 1 or N = " +
+                            std::to_string(n));
+            }
+            if (count == 1) {
+                values.assign(n, values[0]);
+            }
+        };
+        if (spec.requantization == Requantization::fixed) {
+            multipliers.clear();
+            shifts.clear();
+            detail::split_multipliers(spec.output_multipliers, multipliers, shifts, what);
+            broadcast(multipliers, spec.output_multipliers.size(), "output multipliers");
+            broadcast(shifts, spec.output_multipliers.size(), "output multipliers");
+        } else {
+            for (float scale : spec.output_scales) {
+                check_scale(scale, "gemm_q8: output scale");
+            }
+            scales = spec.output_scales;
+            broadcast(scales, spec.output_scales.size(), "output scales");
+            variant += "_float";
+        }
     }
 
     const auto& entry = detail::find_kernel(what, variant, choice);
@@ -68,7 +80,7 @@ void gemm(Span<const A> a, int64_t m, const PackedWeights& b, const GemmSpec& sp
     const int64_t groups = round_up(k, kDepthGroup) / kDepthGroup;
     // Runs the kernel on an m_run x n_run problem whose per-column arrays hold n_run entries.
     auto run = [&](const A* a_data, int64_t m_run, int64_t n_run, const int32_t* sums, const int32_t* bias_data,
-                   const int32_t* multiplier_data, const int32_t* shift_data, Out* out_data) {
+                   const int32_t* multiplier_data, const int32_t* shift_data, const float* scale_data, Out* out_data) {
         detail::BufferRef a_buf(a_data, {k, m_run});
         detail::BufferRef zero_points_buf(zero_points, {2});
         detail::BufferRef b_buf(b.packed().data(), {kDepthGroup, kPanelWidth, groups, b.padded_n() / kPanelWidth});
@@ -76,15 +88,18 @@ void gemm(Span<const A> a, int64_t m, const PackedWeights& b, const GemmSpec& sp
         detail::BufferRef bias_buf(bias_data, {n_run});
         detail::BufferRef multiplier_buf(multiplier_data, {n_run});
         detail::BufferRef shift_buf(shift_data, {n_run});
+        detail::BufferRef scale_buf(scale_data, {n_run});
         detail::BufferRef out_buf(out_data, {n_run, m_run});
         detail::run_kernel(what, [&] {
             return fn(a_buf.get(), zero_points_buf.get(), b_buf.get(), sums_buf.get(), bias_buf.get(),
-                      multiplier_buf.get(), shift_buf.get(), spec.output_zero_point, clamp.min, clamp.max,
+                      multiplier_buf.get(), shift_buf.get(), scale_buf.get(), spec.output_zero_point, clamp.min,
+                      clamp.max,
                       out_buf.get());
         });
     };
     if (std::string(entry.schedule) != "auto" || (m >= kAutoScheduleMinimumExtent && n >= kAutoScheduleMinimumExtent)) {
-        run(a.data(), m, n, b.column_sums().data(), bias.data(), multipliers.data(), shifts.data(), output.data());
+        run(a.data(), m, n, b.column_sums().data(), bias.data(), multipliers.data(), shifts.data(), scales.data(),
+            output.data());
         return;
     }
     // The autoscheduled kernels tile the output 64 x 64 with Halide's default tail for outputs
@@ -93,16 +108,17 @@ void gemm(Span<const A> a, int64_t m, const PackedWeights& b, const GemmSpec& sp
     const int64_t m_run = std::max(m, kAutoScheduleMinimumExtent), n_run = b.padded_n();
     std::vector<A> a_run(m_run * k, static_cast<A>(spec.a_zero_point));
     std::copy(a.data(), a.data() + m * k, a_run.begin());
-    auto pad = [&](const std::vector<int32_t>& v) {
-        std::vector<int32_t> padded(n_run, 0);
+    auto pad = [&](const auto& v) {
+        std::remove_cv_t<std::remove_reference_t<decltype(v)>> padded(n_run);
         std::copy(v.begin(), v.end(), padded.begin());
         return padded;
     };
     const auto sums = pad(b.column_sums()), bias_run = pad(bias), multipliers_run = pad(multipliers),
                shifts_run = pad(shifts);
+    const auto scales_run = pad(scales);
     std::vector<Out> out_run(m_run * n_run);
     run(a_run.data(), m_run, n_run, sums.data(), bias_run.data(), multipliers_run.data(), shifts_run.data(),
-        out_run.data());
+        scales_run.data(), out_run.data());
     for (int64_t row = 0; row < m; ++row) {
         std::copy(out_run.begin() + row * n_run, out_run.begin() + row * n_run + n, output.data() + row * n);
     }

@@ -17,8 +17,8 @@ using dequantize_fn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_
 using requantize_fn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, int32_t, int32_t, int32_t,
                               halide_buffer_t*);
 using gemm_q8_fn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*,
-                           halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, int32_t, int32_t, int32_t,
-                           halide_buffer_t*);
+                           halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, int32_t, int32_t,
+                           int32_t, halide_buffer_t*);
 
 struct KernelEntry {
     const char* family;

@@ -82,6 +82,12 @@ int32_t requantize_value(int32_t acc, FixedPointMultiplier m, int32_t zero_point
     return static_cast<int32_t>(std::clamp<int64_t>(value, lo, hi));
 }
 
+int32_t requantize_float_value(int32_t acc, float scale, int32_t zero_point, int32_t lo, int32_t hi) {
+    const float scaled = static_cast<float>(acc) * scale;                  // float32 product
+    const double rounded = std::nearbyint(static_cast<double>(scaled));    // ties to even
+    return static_cast<int32_t>(std::clamp<double>(rounded + zero_point, lo, hi));
+}
+
 std::vector<int32_t> quantize(const std::vector<float>& x, const Shape& shape, const QuantizationSpec& spec,
                               bool is_signed) {
     const View v = view_of(shape, spec.scales.size(), spec.axis);
@@ -150,9 +156,16 @@ std::vector<int32_t> requantize_gemm(const std::vector<int64_t>& acc, int64_t n,
     const int32_t lo = spec.output_min.value_or(type.min), hi = spec.output_max.value_or(type.max);
     std::vector<int32_t> y(acc.size());
     for (size_t i = 0; i < acc.size(); ++i) {
-        const auto& mult = spec.output_multipliers.size() == 1 ? spec.output_multipliers[0]
-                                                               : spec.output_multipliers[i % n];
-        y[i] = requantize_value(static_cast<int32_t>(acc[i]), mult, spec.output_zero_point, lo, hi);
+        const size_t column = i % n;
+        const int32_t value = static_cast<int32_t>(acc[i]);
+        if (spec.requantization == Requantization::float32) {
+            const float scale = spec.output_scales.size() == 1 ? spec.output_scales[0] : spec.output_scales[column];
+            y[i] = requantize_float_value(value, scale, spec.output_zero_point, lo, hi);
+        } else {
+            const auto& mult = spec.output_multipliers.size() == 1 ? spec.output_multipliers[0]
+                                                                   : spec.output_multipliers[column];
+            y[i] = requantize_value(value, mult, spec.output_zero_point, lo, hi);
+        }
     }
     return y;
 }

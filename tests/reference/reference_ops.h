@@ -20,6 +20,8 @@ int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b);
 int32_t rounding_divide_by_pot(int32_t x, int exponent);
 int32_t multiply_by_quantized_multiplier(int32_t x, FixedPointMultiplier m);
 int32_t requantize_value(int32_t acc, FixedPointMultiplier m, int32_t zero_point, int32_t lo, int32_t hi);
+// The float rule (ONNX): round_half_even(float32(acc) * scale) + zero_point, clamped.
+int32_t requantize_float_value(int32_t acc, float scale, int32_t zero_point, int32_t lo, int32_t hi);
 
 // Whole-tensor versions over a (inner, channel, outer) view given by shape and axis, with one
 // parameter set (per tensor) or one per channel, as the API takes them.
@@ -31,7 +33,7 @@ std::vector<int32_t> requantize(const std::vector<int32_t>& x, const Shape& shap
                                 bool is_signed);
 
 // Integer GEMM: a (M x K), b (K x N) both row-major, exact int64 accumulation; returns the
-// int32 accumulators (asserting they fit) or, with multipliers, the requantized values.
+// int32 accumulators (asserting they fit); requantize_gemm applies the spec's rule per column.
 template <class A>
 std::vector<int64_t> gemm_accumulators(const std::vector<A>& a, const std::vector<int8_t>& b, int64_t m, int64_t k,
                                        int64_t n, int32_t a_zero_point, int32_t b_zero_point,

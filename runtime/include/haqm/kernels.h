@@ -94,12 +94,19 @@ private:
     std::vector<int32_t> column_sums_;
 };
 
+// How 8-bit outputs are requantized (docs/arithmetic.md): `fixed` uses Q31 multipliers and
+// shifts (gemmlowp/TFLite, integer only), `float` multiplies by a float32 scale and rounds half to
+// even (ONNX reference, XNNPACK).
+enum class Requantization { fixed, float32 };
+
 // out[m][n] = sum_k (a[m][k] - a_zero_point) * (b[k][n] - b_zero_point) + bias[n], then for 8-bit
 // outputs requantized per tensor or per output column.
 struct GemmSpec {
     int32_t a_zero_point = 0;
     std::vector<int32_t> bias;  // empty, or N entries
-    std::vector<FixedPointMultiplier> output_multipliers;  // 8-bit outputs: one, or N
+    Requantization requantization = Requantization::fixed;
+    std::vector<FixedPointMultiplier> output_multipliers;  // fixed mode, 8-bit outputs: one, or N
+    std::vector<float> output_scales;                      // float mode, 8-bit outputs: one, or N
     int32_t output_zero_point = 0;
     std::optional<int32_t> output_min;
     std::optional<int32_t> output_max;

@@ -1,5 +1,7 @@
-// Fixed-point requantization arithmetic as Halide expressions (gemmlowp / TFLite rule).
-// real_multiplier = multiplier * 2^(shift - 31), multiplier a Q31 value, shift in [-30, 30].
+// The two requantization rules as Halide expressions (docs/arithmetic.md):
+//  fixed: gemmlowp / TFLite, real_multiplier = multiplier * 2^(shift - 31), multiplier a Q31 value,
+//         shift in [-30, 30]; integer only, the same on every target.
+//  float: ONNX / XNNPACK, round_half_even(float(acc) * scale) in float32.
 #pragma once
 #include "Halide.h"
 
@@ -41,6 +43,16 @@ inline Halide::Expr requantize_to(const Halide::Type& type, const Halide::Expr& 
                                   const Halide::Expr& lo, const Halide::Expr& hi) {
     Halide::Expr scaled = Halide::clamp(multiply_by_quantized_multiplier(acc, multiplier, shift), -65536, 65536);
     return Halide::cast(type, Halide::clamp(scaled + zero_point, lo, hi));
+}
+
+// float(acc) * scale rounded half to even, plus zero point, clamped to [lo, hi], narrowed to `type`.
+// The clamp happens in float before the zero point is added, so nothing can overflow int32.
+inline Halide::Expr requantize_float_to(const Halide::Type& type, const Halide::Expr& acc, const Halide::Expr& scale,
+                                        const Halide::Expr& zero_point, const Halide::Expr& lo,
+                                        const Halide::Expr& hi) {
+    Halide::Expr scaled = Halide::round(Halide::cast<float>(acc) * scale);
+    Halide::Expr clamped = Halide::clamp(scaled, Halide::cast<float>(lo - zero_point), Halide::cast<float>(hi - zero_point));
+    return Halide::cast(type, Halide::cast<int32_t>(clamped) + zero_point);
 }
 
 }  // namespace haqm
