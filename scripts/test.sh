@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds every target (host x86-64, aarch64, armhf) and runs all tests; ARM tests run under
-# qemu-user. Installs missing Debian packages first. Usage: scripts/test.sh [preset...]
+# qemu-user, and the host tests once more under AddressSanitizer + UBSan. Installs missing Debian
+# packages first. Usage: scripts/test.sh [preset...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 
 presets=("$@")
-[ ${#presets[@]} -eq 0 ] && presets=(host aarch64 armhf)
+[ ${#presets[@]} -eq 0 ] && presets=(host aarch64 armhf host-asan)
 jobs=$(nproc)
 
 for preset in "${presets[@]}"; do
