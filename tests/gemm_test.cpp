@@ -130,6 +130,25 @@ TEST_P(GemmTest, MatchesReferenceAtExtremeValues) {
     }
 }
 
+// At the deepest K the API accepts, every operand and zero point at the end of its range that
+// makes each correction term largest: the accumulators come within 1% of the int32 limits.
+TEST_P(GemmTest, MatchesReferenceAtMaximumDepth) {
+    GemmData<uint8_t> u = random_case<uint8_t>({2, kMaxGemmDepth, 16}, false);
+    GemmData<int8_t> s = random_case<int8_t>({2, kMaxGemmDepth, 16}, false);
+    std::fill(u.a.begin(), u.a.end(), 255);
+    std::fill(s.a.begin(), s.a.end(), 127);
+    std::fill(u.b.begin(), u.b.end(), -128);
+    std::fill(s.b.begin(), s.b.end(), -128);
+    u.spec.a_zero_point = 0;
+    s.spec.a_zero_point = -128;
+    u.b_zero_point = s.b_zero_point = 127;
+    u.spec.bias.clear();
+    s.spec.bias.clear();
+    expect_matches_reference<uint8_t, int32_t>(u, choice());
+    expect_matches_reference<int8_t, int32_t>(s, choice());
+    expect_matches_reference<uint8_t, uint8_t>(u, choice());
+}
+
 // Multipliers at the ends of the fixed-point range: left shifts that saturate, the largest
 // right shift, the largest Q31 value, zero.
 TEST_P(GemmTest, MatchesReferenceAtExtremeMultipliers) {
