@@ -42,8 +42,10 @@ void schedule_tiles(GemmPipeline& p, const RegisterTile& tile, bool vectorized, 
     RVar kk = p.r.x, ko = p.r.y;
     Expr M = p.output.output_buffer().dim(1).extent();
 
-    auto tile_output = [&](Stage s, bool parallel_columns) {
-        s.tile(p.n, p.m, no, mo, ni, mi, tile.columns, tile.rows, TailStrategy::GuardWithIf).reorder(ni, mi, mo, no);
+    auto tile_output = [&](Stage s, int rows, bool parallel_columns) {
+        s.split(p.n, no, ni, tile.columns, TailStrategy::GuardWithIf)
+            .split(p.m, mo, mi, rows, TailStrategy::ShiftInwards)
+            .reorder(ni, mi, mo, no);
         if (vectorized) {
             s.vectorize(ni, tile.lanes).unroll(mi);
         }
@@ -51,9 +53,11 @@ void schedule_tiles(GemmPipeline& p, const RegisterTile& tile, bool vectorized, 
             s.parallel(parallel_columns ? no : mo);
         }
     };
-    // A single row tile (matrix-vector products) has only columns to share between threads.
-    tile_output(p.output.specialize(M <= tile.rows), true);
-    tile_output(p.output, false);
+    // Fewer rows than a register tile (matrix-vector products): one-row tiles, so no row is
+    // computed for nothing, and only columns to share between threads. Otherwise whole tiles,
+    // the last one shifted inwards, so a tile always has the constant height the registers need.
+    tile_output(p.output.specialize(M < tile.rows), 1, true);
+    tile_output(p.output, tile.rows, false);
 
     // Activations encoded and zero padded once for the whole matrix, row sums likewise; the
     // column corrections once per column tile.
@@ -63,8 +67,7 @@ void schedule_tiles(GemmPipeline& p, const RegisterTile& tile, bool vectorized, 
     // Whole panels of a whole tile: constant extents that unroll into registers.
     p.dot.compute_at(p.output, mo)
         .bound(p.nn, 0, gemm_layout::kPanelWidth)
-        .bound_extent(p.np, tile.columns / gemm_layout::kPanelWidth)
-        .bound_extent(p.m, tile.rows);
+        .bound_extent(p.np, tile.columns / gemm_layout::kPanelWidth);
     // k outermost: the tile's accumulators stay in registers for the whole reduction.
     p.dot.update().reorder(kk, p.nn, p.np, p.m, ko);
     if (vectorized) {
