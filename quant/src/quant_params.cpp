@@ -16,6 +16,9 @@ int64_t element_count(const std::vector<int64_t>& shape) {
         if (shape[i] <= 0) {
             throw Error("quantization: dimension " + std::to_string(i) + " is " + std::to_string(shape[i]));
         }
+        if (count > std::numeric_limits<int64_t>::max() / shape[i]) {
+            throw Error("quantization: the shape has more than 2^63 elements");
+        }
         count *= shape[i];
     }
     return count;
@@ -43,6 +46,20 @@ int64_t groups_per_row(const QuantScheme& scheme, const std::vector<int64_t>& sh
         throw Error("quantization: group size " + std::to_string(scheme.group_size) + " must be > 0");
     }
     return (last_dimension(shape) + scheme.group_size - 1) / scheme.group_size;
+}
+
+// Checks the parameter count, the scales (finite, > 0) and the zero points (in range): quantize
+// and dequantize index the parameter vectors by parameter_index and divide by the scales.
+void check_params(const QuantParams& params, const std::vector<int64_t>& shape) {
+    if (params.scales.size() != parameter_count(params.scheme, shape) ||
+        params.zero_points.size() != params.scales.size()) {
+        throw Error("quantization: parameter count does not match the scheme and shape");
+    }
+    const IntegerRange range = quant_range(params.scheme.bits, params.scheme.is_signed);
+    for (size_t i = 0; i < params.scales.size(); ++i) {
+        check_scale(params.scales[i], "quantization scale");
+        check_zero_point(params.zero_points[i], range, "quantization zero point");
+    }
 }
 
 }  // namespace
@@ -74,6 +91,12 @@ size_t parameter_count(const QuantScheme& scheme, const std::vector<int64_t>& sh
 }
 
 size_t parameter_index(const QuantScheme& scheme, const std::vector<int64_t>& shape, int64_t index) {
+    // Validating the shape also rules out the divisions by zero below.
+    const int64_t elements = element_count(shape);
+    if (index < 0 || index >= elements) {
+        throw Error("quantization: element " + std::to_string(index) + " of a tensor of " +
+                    std::to_string(elements) + " elements");
+    }
     switch (scheme.granularity) {
         case Granularity::per_tensor:
             return 0;
@@ -86,9 +109,10 @@ size_t parameter_index(const QuantScheme& scheme, const std::vector<int64_t>& sh
             return static_cast<size_t>((index / inner) % shape[axis]);
         }
         case Granularity::per_group: {
+            const int64_t groups = groups_per_row(scheme, shape);  // checks group_size before dividing by it
             const int64_t last = last_dimension(shape);
             const int64_t row = index / last, column = index % last;
-            return static_cast<size_t>(row * groups_per_row(scheme, shape) + column / scheme.group_size);
+            return static_cast<size_t>(row * groups + column / scheme.group_size);
         }
     }
     throw Error("quantization: unknown granularity");
@@ -108,23 +132,23 @@ QuantParams params_from_ranges(const QuantScheme& scheme, const std::vector<floa
             throw Error("quantization: range [" + std::to_string(mins[i]) + ", " + std::to_string(maxs[i]) +
                         "] of parameter set " + std::to_string(i) + " is not a finite interval");
         }
-        double scale;
-        int32_t zero_point;
-        if (scheme.symmetric) {
-            const double bound = std::max(std::fabs(mins[i]), std::fabs(maxs[i]));
-            scale = 2.0 * bound / levels;
-            zero_point = scheme.is_signed ? 0 : (range.max + 1) / 2;
-        } else {
-            const double lo = std::min(0.0f, mins[i]), hi = std::max(0.0f, maxs[i]);
-            scale = (hi - lo) / levels;
-            zero_point = scale > 0.0 ? static_cast<int32_t>(std::clamp<double>(
-                                           range.min - std::nearbyint(lo / scale), range.min, range.max))
-                                     : 0;
+        const double lo = std::min(0.0f, mins[i]), hi = std::max(0.0f, maxs[i]);
+        const double bound = std::max(-lo, hi);
+        float scale = static_cast<float>(scheme.symmetric ? 2.0 * bound / levels : (hi - lo) / levels);
+        if (std::isinf(scale)) {
+            throw Error("quantization: range [" + std::to_string(mins[i]) + ", " + std::to_string(maxs[i]) +
+                        "] of parameter set " + std::to_string(i) + " needs a step beyond float");
         }
-        if (!(scale > 0.0) || !std::isfinite(static_cast<float>(scale))) {
-            scale = 1.0;  // an empty range: everything is the zero point
+        if (!(scale > 0.0f)) {
+            // The range is empty, or narrower than float resolves: everything is the zero point.
+            scale = 1.0f;
         }
-        params.scales.push_back(static_cast<float>(scale));
+        // The zero point comes from the stored float scale, so that it is the one quantize uses.
+        const int32_t zero_point =
+            scheme.symmetric ? (scheme.is_signed ? 0 : (range.max + 1) / 2)
+                             : static_cast<int32_t>(std::clamp<double>(range.min - std::nearbyint(lo / scale),
+                                                                        range.min, range.max));
+        params.scales.push_back(scale);
         params.zero_points.push_back(zero_point);
     }
     return params;
@@ -135,13 +159,13 @@ std::vector<int32_t> quantize_tensor(const std::vector<float>& x, const std::vec
     if (static_cast<int64_t>(x.size()) != element_count(shape)) {
         throw Error("quantization: " + std::to_string(x.size()) + " values for the shape");
     }
-    if (params.scales.size() != parameter_count(params.scheme, shape) ||
-        params.zero_points.size() != params.scales.size()) {
-        throw Error("quantization: parameter count does not match the scheme and shape");
-    }
+    check_params(params, shape);
     const IntegerRange range = quant_range(params.scheme.bits, params.scheme.is_signed);
     std::vector<int32_t> q(x.size());
     for (size_t i = 0; i < x.size(); ++i) {
+        if (std::isnan(x[i])) {  // no nearest integer, and converting NaN to int32 is undefined
+            throw Error("quantization: value " + std::to_string(i) + " is NaN");
+        }
         const size_t p = parameter_index(params.scheme, shape, static_cast<int64_t>(i));
         const double v = std::nearbyint(static_cast<double>(x[i] / params.scales[p])) + params.zero_points[p];
         q[i] = static_cast<int32_t>(std::clamp<double>(v, range.min, range.max));
@@ -154,8 +178,14 @@ std::vector<float> dequantize_tensor(const std::vector<int32_t>& q, const std::v
     if (static_cast<int64_t>(q.size()) != element_count(shape)) {
         throw Error("quantization: " + std::to_string(q.size()) + " values for the shape");
     }
+    check_params(params, shape);
+    const IntegerRange range = quant_range(params.scheme.bits, params.scheme.is_signed);
     std::vector<float> x(q.size());
     for (size_t i = 0; i < q.size(); ++i) {
+        if (q[i] < range.min || q[i] > range.max) {  // also keeps q - zero_point from overflowing
+            throw Error("quantization: value " + std::to_string(i) + " is " + std::to_string(q[i]) + ", outside [" +
+                        std::to_string(range.min) + ", " + std::to_string(range.max) + "]");
+        }
         const size_t p = parameter_index(params.scheme, shape, static_cast<int64_t>(i));
         x[i] = static_cast<float>(q[i] - params.zero_points[p]) * params.scales[p];
     }

@@ -43,7 +43,8 @@ size_t parameter_index(const QuantScheme& scheme, const std::vector<int64_t>& sh
 //   symmetric:  scale = 2 * max(|min|, |max|) / (2^bits - 1)
 //   asymmetric: the range is widened to include 0, scale = (max - min) / (2^bits - 1),
 //               zero_point = clamp(qmin - round(min / scale)), so 0.0 is exactly representable.
-// A zero-width range gets scale 1 (every value quantizes to the zero point).
+// A zero-width range (or one whose step underflows float) gets scale 1: every value quantizes to
+// the zero point. A step that overflows float is an error.
 QuantParams params_from_ranges(const QuantScheme& scheme, const std::vector<float>& mins,
                                const std::vector<float>& maxs);
 
