@@ -1,6 +1,7 @@
 // quant/observers: calibration ranges against hand-derived values, and properties of the parameters.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -151,6 +152,17 @@ TEST(KlObserver, UniformDataKeepsNearlyItsMax) {
     const double bound = symmetric_bound(observer.params());
     EXPECT_GT(bound, 0.95);
     EXPECT_LE(bound, 1.0 + 1e-6);
+}
+
+TEST(KlObserver, KeepsAnIsolatedOutlier) {
+    // Data in (-1, 1) and one value at 100: bins 21..2046 of width 100/2048 are empty, so every
+    // clipped candidate folds the outlier into an empty bin where Q is 0 (infinite divergence).
+    // Only the full range, 100, is finite.
+    std::vector<float> x = even_spread(10000, -1.0, 1.0);
+    x.push_back(100.0f);
+    KlObserver observer(scheme_of(8, true, true));
+    observer.observe(x, {10001});
+    EXPECT_NEAR(symmetric_bound(observer.params()), 100.0, 1e-4);
 }
 
 TEST(KlObserver, ClipsTheTailOfALaplacian) {
