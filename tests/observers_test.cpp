@@ -14,14 +14,6 @@
 namespace haqm {
 namespace {
 
-QuantScheme scheme_of(int bits, bool is_signed, bool symmetric) {
-    QuantScheme scheme;
-    scheme.bits = bits;
-    scheme.is_signed = is_signed;
-    scheme.symmetric = symmetric;
-    return scheme;
-}
-
 // n values spread evenly over (lo, hi): the centers of n equal cells.
 std::vector<float> even_spread(int n, double lo, double hi) {
     std::vector<float> x(n);
@@ -37,7 +29,7 @@ double symmetric_bound(const QuantParams& params, size_t set = 0) {
 }
 
 TEST(MinMaxObserver, TracksTheExtremesOfTheStream) {
-    MinMaxObserver observer(scheme_of(8, true, false));
+    MinMaxObserver observer(QuantScheme{8, true, false});
     observer.observe({1.0f, -2.0f, 3.0f}, {3});
     observer.observe({0.5f, 4.0f, -1.0f}, {3});
     observer.observe({-3.0f, 2.0f, 2.0f}, {3});
@@ -48,7 +40,7 @@ TEST(MinMaxObserver, TracksTheExtremesOfTheStream) {
 }
 
 TEST(MinMaxObserver, SymmetricSignedParametersHaveZeroPointZero) {
-    MinMaxObserver observer(scheme_of(8, true, true));
+    MinMaxObserver observer(QuantScheme{8, true, true});
     observer.observe({0.5f, 4.0f, -1.0f}, {3});
     const QuantParams params = observer.params();
     EXPECT_FLOAT_EQ(params.scales[0], 8.0f / 255.0f);  // 2 * max |x| / 255
@@ -56,7 +48,7 @@ TEST(MinMaxObserver, SymmetricSignedParametersHaveZeroPointZero) {
 }
 
 TEST(MinMaxObserver, PerChannelGivesEachChannelItsOwnRange) {
-    QuantScheme scheme = scheme_of(8, true, true);
+    QuantScheme scheme = QuantScheme{8, true, true};
     scheme.granularity = Granularity::per_channel;
     scheme.axis = 1;
     MinMaxObserver observer(scheme);
@@ -70,7 +62,7 @@ TEST(MinMaxObserver, PerChannelGivesEachChannelItsOwnRange) {
 }
 
 TEST(MovingAverageMinMaxObserver, FirstBatchInitializesLaterBatchesMoveByTheConstant) {
-    MovingAverageMinMaxObserver observer(scheme_of(8, false, false), 0.01);
+    MovingAverageMinMaxObserver observer(QuantScheme{8, false, false}, 0.01);
     observer.observe({-1.0f, 2.0f}, {2});
     EXPECT_FLOAT_EQ(observer.params().scales[0], 3.0f / 255.0f);
     observer.observe({-3.0f, 4.0f}, {2});
@@ -84,7 +76,7 @@ TEST(MovingAverageMinMaxObserver, FirstBatchInitializesLaterBatchesMoveByTheCons
 TEST(PercentileObserver, ClipsARampAtItsPercentiles) {
     // 0..9999 in ten batches; position 0.9999 * 9999 = 9998.0001 of the sorted ramp is the 99.99th
     // percentile, 9998.0001; the 0.01th (0.9999) is widened to 0 by the asymmetric rule.
-    PercentileObserver observer(scheme_of(8, false, false), 99.99);
+    PercentileObserver observer(QuantScheme{8, false, false}, 99.99);
     for (int batch = 0; batch < 10; ++batch) {
         std::vector<float> x(1000);
         for (int i = 0; i < 1000; ++i) {
@@ -104,7 +96,7 @@ TEST(PercentileObserver, ClipsBothEndsOfACenteredRamp) {
     for (int i = 0; i < 10000; ++i) {
         x[i] = static_cast<float>(i - 5000);
     }
-    PercentileObserver observer(scheme_of(8, true, false), 99.99);
+    PercentileObserver observer(QuantScheme{8, true, false}, 99.99);
     observer.observe(x, {10000});
     const QuantParams params = observer.params();
     EXPECT_NEAR(params.scales[0], 9997.0002 / 255.0, 1e-4);
@@ -112,8 +104,8 @@ TEST(PercentileObserver, ClipsBothEndsOfACenteredRamp) {
 }
 
 TEST(PercentileObserver, HundredthPercentileIsMinMax) {
-    PercentileObserver percentile(scheme_of(4, true, true), 100.0);
-    MinMaxObserver min_max(scheme_of(4, true, true));
+    PercentileObserver percentile(QuantScheme{4, true, true}, 100.0);
+    MinMaxObserver min_max(QuantScheme{4, true, true});
     const std::vector<float> x = {0.3f, -7.5f, 2.0f, 6.0f};
     percentile.observe(x, {4});
     min_max.observe(x, {4});
@@ -128,7 +120,7 @@ TEST(MseObserver, ClipsAHugeOutlier) {
     // 0.5 < B < 3, far below the outlier.
     std::vector<float> x = even_spread(10000, -1.0, 1.0);
     x.push_back(10.0f);
-    MseObserver observer(scheme_of(4, true, true));
+    MseObserver observer(QuantScheme{4, true, true});
     observer.observe(x, {10001});
     const double bound = symmetric_bound(observer.params());
     EXPECT_GT(bound, 0.5);
@@ -139,7 +131,7 @@ TEST(MseObserver, FindsTheHandDerivedOptimumOfTwoPoints) {
     // {-1, 1} at 2 bits symmetric: codes -2..1, step 2B/3 for bound B. For 0.75 < B <= 1, 1 rounds
     // to code 2, saturates to 1 (2B/3) and -1 to code -2 (-4B/3): error (1 - 2B/3)^2 + (4B/3 - 1)^2,
     // least at B = 0.9 (0.2). B <= 0.75 clips -1 too: error >= 0.25. So the grid point 0.9 wins.
-    MseObserver observer(scheme_of(2, true, true));
+    MseObserver observer(QuantScheme{2, true, true});
     observer.observe({-1.0f, 1.0f}, {2});
     EXPECT_NEAR(symmetric_bound(observer.params()), 0.9, 1e-6);
 }
@@ -147,7 +139,7 @@ TEST(MseObserver, FindsTheHandDerivedOptimumOfTwoPoints) {
 TEST(KlObserver, UniformDataKeepsNearlyItsMax) {
     // Every clipped candidate folds a large share of the data into bin i-1, which Q spreads over a
     // whole chunk; the unclipped histogram is flat, which Q reproduces. The threshold stays near 1.
-    KlObserver observer(scheme_of(8, true, true));
+    KlObserver observer(QuantScheme{8, true, true});
     observer.observe(even_spread(100000, -1.0, 1.0), {100000});
     const double bound = symmetric_bound(observer.params());
     EXPECT_GT(bound, 0.95);
@@ -160,7 +152,7 @@ TEST(KlObserver, KeepsAnIsolatedOutlier) {
     // Only the full range, 100, is finite.
     std::vector<float> x = even_spread(10000, -1.0, 1.0);
     x.push_back(100.0f);
-    KlObserver observer(scheme_of(8, true, true));
+    KlObserver observer(QuantScheme{8, true, true});
     observer.observe(x, {10001});
     EXPECT_NEAR(symmetric_bound(observer.params()), 100.0, 1e-4);
 }
@@ -174,7 +166,7 @@ TEST(KlObserver, ClipsTheTailOfALaplacian) {
         x[i] = (i % 2 ? 1.0f : -1.0f) * magnitude(rng);
         max_abs = std::max(max_abs, std::fabs(x[i]));
     }
-    KlObserver observer(scheme_of(8, true, true));
+    KlObserver observer(QuantScheme{8, true, true});
     observer.observe(x, {100000});
     const double bound = symmetric_bound(observer.params());
     EXPECT_LT(bound, 0.9 * max_abs);
@@ -183,7 +175,7 @@ TEST(KlObserver, ClipsTheTailOfALaplacian) {
 
 TEST(Observers, PerChannelRangesAreIndependent) {
     // Channel 0 is 100 times channel 1: every observer scales its parameters by 100 with it.
-    QuantScheme scheme = scheme_of(8, true, true);
+    QuantScheme scheme = QuantScheme{8, true, true};
     scheme.granularity = Granularity::per_channel;
     std::vector<float> x = even_spread(4096, -1.0, 1.0);
     const std::vector<float> base = x;
@@ -206,7 +198,7 @@ TEST(Observers, PerChannelRangesAreIndependent) {
 }
 
 TEST(Observers, RejectBadInput) {
-    MinMaxObserver observer(scheme_of(8, true, true));
+    MinMaxObserver observer(QuantScheme{8, true, true});
     EXPECT_THROW(observer.params(), Error);  // nothing observed
     EXPECT_THROW(observer.observe({}, {0}), Error);
     EXPECT_THROW(observer.observe({1.0f, std::nanf("")}, {2}), Error);
@@ -219,13 +211,13 @@ TEST(Observers, RejectBadInput) {
 }
 
 TEST(Observers, RejectBadConfiguration) {
-    EXPECT_THROW(MinMaxObserver(scheme_of(9, true, true)), Error);
-    EXPECT_THROW(MovingAverageMinMaxObserver(scheme_of(8, true, true), 0.0), Error);
-    EXPECT_THROW(MovingAverageMinMaxObserver(scheme_of(8, true, true), 1.5), Error);
-    EXPECT_THROW(PercentileObserver(scheme_of(8, true, true), 40.0), Error);
-    EXPECT_THROW(PercentileObserver(scheme_of(8, true, true), 100.5), Error);
-    EXPECT_THROW(MseObserver(scheme_of(8, true, true), 0), Error);
-    EXPECT_THROW(KlObserver(scheme_of(8, true, true), 64), Error);
+    EXPECT_THROW(MinMaxObserver(QuantScheme{9, true, true}), Error);
+    EXPECT_THROW(MovingAverageMinMaxObserver(QuantScheme{8, true, true}, 0.0), Error);
+    EXPECT_THROW(MovingAverageMinMaxObserver(QuantScheme{8, true, true}, 1.5), Error);
+    EXPECT_THROW(PercentileObserver(QuantScheme{8, true, true}, 40.0), Error);
+    EXPECT_THROW(PercentileObserver(QuantScheme{8, true, true}, 100.5), Error);
+    EXPECT_THROW(MseObserver(QuantScheme{8, true, true}, 0), Error);
+    EXPECT_THROW(KlObserver(QuantScheme{8, true, true}, 64), Error);
 }
 
 }  // namespace

@@ -22,14 +22,6 @@ std::mt19937& rng() {
 
 float random_float(float lo, float hi) { return std::uniform_real_distribution<float>(lo, hi)(rng()); }
 
-QuantScheme scheme_of(int bits, bool is_signed, bool symmetric) {
-    QuantScheme scheme;
-    scheme.bits = bits;
-    scheme.is_signed = is_signed;
-    scheme.symmetric = symmetric;
-    return scheme;
-}
-
 QuantScheme per_channel(int axis) {
     QuantScheme scheme;
     scheme.granularity = Granularity::per_channel;
@@ -135,14 +127,14 @@ TEST(ParameterLayout, InvalidSchemesAndShapesAreErrors) {
 TEST(ParamsFromRanges, SymmetricStepIsTwiceTheLargestMagnitudeOverLevels) {
     // [-1, 2]: the largest magnitude is 2, so the step is 4 / 255 and the zero point 0 (signed)
     // or 128 (unsigned, the middle of [0, 255]).
-    const QuantParams s8 = params_from_ranges(scheme_of(8, true, true), {-1.0f}, {2.0f});
+    const QuantParams s8 = params_from_ranges(QuantScheme{8, true, true}, {-1.0f}, {2.0f});
     EXPECT_FLOAT_EQ(s8.scales[0], 4.0f / 255.0f);
     EXPECT_EQ(s8.zero_points[0], 0);
-    const QuantParams u8 = params_from_ranges(scheme_of(8, false, true), {-1.0f}, {2.0f});
+    const QuantParams u8 = params_from_ranges(QuantScheme{8, false, true}, {-1.0f}, {2.0f});
     EXPECT_FLOAT_EQ(u8.scales[0], 4.0f / 255.0f);
     EXPECT_EQ(u8.zero_points[0], 128);
     // 4 bits, [-3, 1.5]: 6 / 15; one scale per range, in order.
-    const QuantParams s4 = params_from_ranges(scheme_of(4, true, true), {-3.0f, -0.5f}, {1.5f, 0.25f});
+    const QuantParams s4 = params_from_ranges(QuantScheme{4, true, true}, {-3.0f, -0.5f}, {1.5f, 0.25f});
     ASSERT_EQ(s4.scales.size(), 2u);
     EXPECT_FLOAT_EQ(s4.scales[0], 6.0f / 15.0f);
     EXPECT_FLOAT_EQ(s4.scales[1], 1.0f / 15.0f);
@@ -151,18 +143,18 @@ TEST(ParamsFromRanges, SymmetricStepIsTwiceTheLargestMagnitudeOverLevels) {
 
 TEST(ParamsFromRanges, AsymmetricHandDerivedValues) {
     // [-1, 2] in 8 unsigned bits: step 3 / 255, zero point 0 - round(-1 / (3/255)) = round(85) = 85.
-    const QuantParams u8 = params_from_ranges(scheme_of(8, false, false), {-1.0f}, {2.0f});
+    const QuantParams u8 = params_from_ranges(QuantScheme{8, false, false}, {-1.0f}, {2.0f});
     EXPECT_FLOAT_EQ(u8.scales[0], 3.0f / 255.0f);
     EXPECT_EQ(u8.zero_points[0], 85);
     // The same range signed: -128 + 85 = -43.
-    const QuantParams s8 = params_from_ranges(scheme_of(8, true, false), {-1.0f}, {2.0f});
+    const QuantParams s8 = params_from_ranges(QuantScheme{8, true, false}, {-1.0f}, {2.0f});
     EXPECT_EQ(s8.zero_points[0], -43);
     // [1, 3] does not contain 0 and widens to [0, 3]: step 3 / 15, zero point at qmin.
-    const QuantParams u4 = params_from_ranges(scheme_of(4, false, false), {1.0f}, {3.0f});
+    const QuantParams u4 = params_from_ranges(QuantScheme{4, false, false}, {1.0f}, {3.0f});
     EXPECT_FLOAT_EQ(u4.scales[0], 3.0f / 15.0f);
     EXPECT_EQ(u4.zero_points[0], 0);
     // [-4, -2] widens to [-4, 0]: the zero point is qmax.
-    const QuantParams s4 = params_from_ranges(scheme_of(4, true, false), {-4.0f}, {-2.0f});
+    const QuantParams s4 = params_from_ranges(QuantScheme{4, true, false}, {-4.0f}, {-2.0f});
     EXPECT_FLOAT_EQ(s4.scales[0], 4.0f / 15.0f);
     EXPECT_EQ(s4.zero_points[0], 7);
 }
@@ -170,7 +162,7 @@ TEST(ParamsFromRanges, AsymmetricHandDerivedValues) {
 TEST(ParamsFromRanges, ZeroWidthRangesGetScaleOne) {
     for (const bool symmetric : {true, false}) {
         for (const bool is_signed : {true, false}) {
-            const QuantParams params = params_from_ranges(scheme_of(8, is_signed, symmetric), {0.0f}, {0.0f});
+            const QuantParams params = params_from_ranges(QuantScheme{8, is_signed, symmetric}, {0.0f}, {0.0f});
             EXPECT_EQ(params.scales[0], 1.0f);
             const auto q = quantize_tensor({0.0f}, {1}, params);
             EXPECT_EQ(q[0], params.zero_points[0]);
@@ -178,7 +170,7 @@ TEST(ParamsFromRanges, ZeroWidthRangesGetScaleOne) {
         }
     }
     // A single nonzero value is a zero-width range too, but widening to 0 gives it a real step.
-    const QuantParams widened = params_from_ranges(scheme_of(8, false, false), {2.55f}, {2.55f});
+    const QuantParams widened = params_from_ranges(QuantScheme{8, false, false}, {2.55f}, {2.55f});
     EXPECT_FLOAT_EQ(widened.scales[0], 0.01f);
 }
 
@@ -186,7 +178,7 @@ TEST(ParamsFromRanges, RangesTooNarrowForAFloatStepQuantizeToTheZeroPoint) {
     // 1e-44 / 255 underflows float: the range is empty at float resolution, like [0, 0].
     const float tiny = 1e-44f;
     for (const bool symmetric : {true, false}) {
-        const QuantParams params = params_from_ranges(scheme_of(8, false, symmetric), {-tiny}, {tiny});
+        const QuantParams params = params_from_ranges(QuantScheme{8, false, symmetric}, {-tiny}, {tiny});
         EXPECT_GT(params.scales[0], 0.0f);
         const auto q = quantize_tensor({-tiny, 0.0f, tiny}, {3}, params);
         for (const int32_t value : q) {
@@ -196,7 +188,7 @@ TEST(ParamsFromRanges, RangesTooNarrowForAFloatStepQuantizeToTheZeroPoint) {
 }
 
 TEST(ParamsFromRanges, InvalidRangesAreErrors) {
-    const QuantScheme scheme = scheme_of(8, true, false);
+    const QuantScheme scheme = QuantScheme{8, true, false};
     const float nan = std::numeric_limits<float>::quiet_NaN();
     const float inf = std::numeric_limits<float>::infinity();
     EXPECT_THROW(params_from_ranges(scheme, {1.0f}, {-1.0f}), Error);  // inverted
@@ -205,9 +197,9 @@ TEST(ParamsFromRanges, InvalidRangesAreErrors) {
     EXPECT_THROW(params_from_ranges(scheme, {-inf}, {1.0f}), Error);
     EXPECT_THROW(params_from_ranges(scheme, {0.0f, 1.0f}, {1.0f}), Error);  // size mismatch
     EXPECT_THROW(params_from_ranges(scheme, {}, {}), Error);
-    EXPECT_THROW(params_from_ranges(scheme_of(9, true, false), {0.0f}, {1.0f}), Error);
+    EXPECT_THROW(params_from_ranges(QuantScheme{9, true, false}, {0.0f}, {1.0f}), Error);
     // A range whose step overflows float (1-bit symmetric: step 2 * 3e38).
-    EXPECT_THROW(params_from_ranges(scheme_of(1, true, true), {-3e38f}, {3e38f}), Error);
+    EXPECT_THROW(params_from_ranges(QuantScheme{1, true, true}, {-3e38f}, {3e38f}), Error);
 }
 
 // Quantizes `x` with per-tensor parameters for [lo, hi] and checks the round trip: error within
@@ -261,7 +253,7 @@ TEST(RoundTrip, HandPickedRanges) {
     for (const int bits : {2, 4, 8, 16}) {
         for (const bool is_signed : {true, false}) {
             for (const bool symmetric : {true, false}) {
-                const QuantScheme scheme = scheme_of(bits, is_signed, symmetric);
+                const QuantScheme scheme = QuantScheme{bits, is_signed, symmetric};
                 check_round_trip(scheme, -1.0f, 2.0f);
                 check_round_trip(scheme, 0.5f, 3.0f);      // widened down to 0
                 check_round_trip(scheme, -7.0f, -0.25f);   // widened up to 0
@@ -275,7 +267,7 @@ TEST(RoundTrip, HandPickedRanges) {
 TEST(RoundTrip, RandomRangesKeepZeroExactAndErrorsWithinHalfAStep) {
     for (int i = 0; i < 400; ++i) {
         const int bits = std::uniform_int_distribution<int>(1, 9)(rng());
-        const QuantScheme scheme = scheme_of(bits == 9 ? 16 : bits, i % 2 == 0, i % 4 < 2);
+        const QuantScheme scheme = QuantScheme{bits == 9 ? 16 : bits, i % 2 == 0, i % 4 < 2};
         const float magnitude = std::exp(random_float(std::log(1e-4f), std::log(1e4f)));
         float lo = random_float(-magnitude, magnitude), hi = random_float(-magnitude, magnitude);
         if (lo > hi) {
@@ -301,7 +293,7 @@ TEST(RoundTrip, PerChannelUsesEachChannelsParameters) {
 }
 
 TEST(RoundTrip, InvalidInputsAreErrors) {
-    const QuantParams params = params_from_ranges(scheme_of(8, true, false), {-1.0f}, {1.0f});
+    const QuantParams params = params_from_ranges(QuantScheme{8, true, false}, {-1.0f}, {1.0f});
     EXPECT_THROW(quantize_tensor({1.0f, 2.0f}, {3}, params), Error);
     EXPECT_THROW(dequantize_tensor({1, 2}, {3}, params), Error);
     EXPECT_THROW(quantize_tensor({std::numeric_limits<float>::quiet_NaN()}, {1}, params), Error);
