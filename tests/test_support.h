@@ -15,7 +15,7 @@ namespace haqm::testing {
 // Sizes the issue names for every dimension: tiny, odd, around powers of two.
 inline const std::vector<int64_t> kEdgeSizes = {1, 3, 17, 63, 65, 257};
 
-// Deterministic per test: the seed is printed by gtest's failure context through SCOPED_TRACE.
+// One fixed seed: every run draws the same cases, so a failure reproduces.
 inline std::mt19937& rng() {
     static std::mt19937 engine(20261125);
     return engine;
