@@ -34,6 +34,19 @@ foreach(type IN ITEMS int8 uint8)
     haqm_add_kernel(FAMILY gemm_q8 VARIANT ${short}_s32 GENERATOR gemm_q8 SCHEDULE ${schedule} ${options}
                     PARAMS a.type=${type} output.type=int32 ${HAQM_GEMM_PARAMS})
   endforeach()
+  # Direct convolution (issue 3 has started: naive and tiled_vec so far).
+  foreach(schedule IN ITEMS naive tiled_vec)
+    set(options "")
+    if(schedule STREQUAL "naive")
+      list(APPEND options SKIP_ISAS avx512_vnni)
+    endif()
+    haqm_add_kernel(FAMILY conv2d_q8 VARIANT ${short}_${short} GENERATOR conv2d_q8 SCHEDULE ${schedule} ${options}
+                    PARAMS input.type=${type} output.type=${type})
+    haqm_add_kernel(FAMILY conv2d_q8 VARIANT ${short}_${short}_float GENERATOR conv2d_q8 SCHEDULE ${schedule} ${options}
+                    PARAMS input.type=${type} output.type=${type} requantization=float)
+    haqm_add_kernel(FAMILY conv2d_q8 VARIANT ${short}_s32 GENERATOR conv2d_q8 SCHEDULE ${schedule} ${options}
+                    PARAMS input.type=${type} output.type=int32)
+  endforeach()
 endforeach()
 haqm_add_kernel(FAMILY dequantize VARIANT s32 GENERATOR dequantize SCHEDULE default PARAMS input.type=int32)
 haqm_finish_kernels()

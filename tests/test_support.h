@@ -52,4 +52,16 @@ inline std::string param_name(const std::string& s) {
     return out;
 }
 
+// Runs `call` and expects haqm::Error whose message contains `fragment`.
+template <class Call>
+void expect_error(Call&& call, const std::string& fragment) {
+    try {
+        call();
+        ADD_FAILURE() << "no error; expected one mentioning '" << fragment << "'";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
+            << "message '" << e.what() << "' does not mention '" << fragment << "'";
+    }
+}
+
 }  // namespace haqm::testing

@@ -53,4 +53,60 @@ IntegerRange output_clamp(int32_t zero_point, std::optional<int32_t> min, std::o
 void split_multipliers(const std::vector<FixedPointMultiplier>& multipliers, std::vector<int32_t>& values,
                        std::vector<int32_t>& shifts, const char* what);
 
+// The per-output-channel arrays a kernel's epilogue reads, from a spec with the fields of
+// GemmSpec / Conv2dSpec (bias, requantization, output_multipliers, output_scales,
+// output_zero_point, output_min, output_max), checked and broadcast to `channels` entries, and the
+// kernel variant name: "u8_u8", "s8_s8" (+ "_float"), "u8_s32", "s8_s32".
+struct PreparedOutput {
+    std::vector<int32_t> bias, multipliers, shifts;
+    std::vector<float> scales;
+    IntegerRange clamp{0, 0};
+    std::string variant;
+};
+
+template <class A, class Out, class Spec>
+PreparedOutput prepare_output(const Spec& spec, int64_t channels, const char* what) {
+    const std::string op(what);
+    if (!spec.bias.empty() && static_cast<int64_t>(spec.bias.size()) != channels) {
+        throw Error(op + ": bias has " + std::to_string(spec.bias.size()) + " entries, needs " +
+                    std::to_string(channels));
+    }
+    PreparedOutput out;
+    out.bias = spec.bias.empty() ? std::vector<int32_t>(channels, 0) : spec.bias;
+    out.multipliers.assign(channels, 0);
+    out.shifts.assign(channels, 0);
+    out.scales.assign(channels, 0.0f);
+    const std::string activation = std::is_same_v<A, uint8_t> ? "u8" : "s8";
+    if constexpr (std::is_same_v<Out, int32_t>) {
+        out.variant = activation + "_s32";
+    } else {
+        static_assert(std::is_same_v<A, Out>, "8-bit outputs have the activations' type");
+        out.variant = activation + "_" + activation;
+        out.clamp = output_clamp<Out>(spec.output_zero_point, spec.output_min, spec.output_max, what);
+        auto broadcast = [&](auto& values, const char* name) {
+            if (values.size() == 1) {
+                values.assign(channels, values[0]);
+            } else if (static_cast<int64_t>(values.size()) != channels) {
+                throw Error(op + ": " + std::to_string(values.size()) + " " + name + ", needs 1 or " +
+                            std::to_string(channels));
+            }
+        };
+        if (spec.requantization == Requantization::fixed) {
+            out.multipliers.clear();
+            out.shifts.clear();
+            split_multipliers(spec.output_multipliers, out.multipliers, out.shifts, what);
+            broadcast(out.multipliers, "output multipliers");
+            broadcast(out.shifts, "output multipliers");
+        } else {
+            for (float scale : spec.output_scales) {
+                check_scale(scale, (op + ": output scale").c_str());
+            }
+            out.scales = spec.output_scales;
+            broadcast(out.scales, "output scales");
+            out.variant += "_float";
+        }
+    }
+    return out;
+}
+
 }  // namespace haqm::detail

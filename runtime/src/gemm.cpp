@@ -33,46 +33,13 @@ void gemm(Span<const A> a, int64_t m, const PackedWeights& b, const GemmSpec& sp
     detail::check_span(a, m * k, what, "activations");
     detail::check_span(output, m * n, what, "output");
     check_zero_point(spec.a_zero_point, integer_range(8, std::is_signed_v<A>), "gemm_q8: activation zero point");
-    if (!spec.bias.empty() && static_cast<int64_t>(spec.bias.size()) != n) {
-        throw Error(std::string(what) + ": bias has " + std::to_string(spec.bias.size()) + " entries, N is " +
-                    std::to_string(n));
-    }
-    const std::vector<int32_t> bias = spec.bias.empty() ? std::vector<int32_t>(n, 0) : spec.bias;
-
-    std::vector<int32_t> multipliers(n, 0), shifts(n, 0);
-    std::vector<float> scales(n, 0.0f);
-    IntegerRange clamp{0, 0};
-    std::string variant;
-    if constexpr (std::is_same_v<Out, int32_t>) {
-        variant = std::is_same_v<A, uint8_t> ? "u8_s32" : "s8_s32";
-    } else {
-        static_assert(std::is_same_v<A, Out>, "8-bit outputs have the activations' type");
-        variant = std::is_same_v<A, uint8_t> ? "u8_u8" : "s8_s8";
-        clamp = detail::output_clamp<Out>(spec.output_zero_point, spec.output_min, spec.output_max, what);
-        auto broadcast = [&](auto& values, size_t count, const char* name) {
-            if (count != 1 && static_cast<int64_t>(count) != n) {
-                throw Error(std::string(what) + ": " + std::to_string(count) + " " + name + ", needs 1 or N = " +
-                            std::to_string(n));
-            }
-            if (count == 1) {
-                values.assign(n, values[0]);
-            }
-        };
-        if (spec.requantization == Requantization::fixed) {
-            multipliers.clear();
-            shifts.clear();
-            detail::split_multipliers(spec.output_multipliers, multipliers, shifts, what);
-            broadcast(multipliers, spec.output_multipliers.size(), "output multipliers");
-            broadcast(shifts, spec.output_multipliers.size(), "output multipliers");
-        } else {
-            for (float scale : spec.output_scales) {
-                check_scale(scale, "gemm_q8: output scale");
-            }
-            scales = spec.output_scales;
-            broadcast(scales, spec.output_scales.size(), "output scales");
-            variant += "_float";
-        }
-    }
+    const auto out = detail::prepare_output<A, Out>(spec, n, what);
+    const std::vector<int32_t>& bias = out.bias;
+    const std::vector<int32_t>& multipliers = out.multipliers;
+    const std::vector<int32_t>& shifts = out.shifts;
+    const std::vector<float>& scales = out.scales;
+    const IntegerRange clamp = out.clamp;
+    const std::string& variant = out.variant;
 
     const auto& entry = detail::find_kernel(what, variant, choice);
     const auto fn = detail::kernel_function<detail::gemm_q8_fn>(entry);

@@ -116,7 +116,10 @@ std::vector<KernelChoice> kernel_variants(const std::string& family) {
 }
 
 std::string default_schedule(const std::string& family) {
-    return family == "gemm_q8" ? "tiled_vec_par" : "default";
+    if (family == "gemm_q8") {
+        return "tiled_vec_par";
+    }
+    return family == "conv2d_q8" ? "tiled_vec" : "default";
 }
 
 }  // namespace haqm

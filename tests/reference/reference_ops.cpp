@@ -151,6 +151,44 @@ template std::vector<int64_t> gemm_accumulators(const std::vector<uint8_t>&, con
 template std::vector<int64_t> gemm_accumulators(const std::vector<int8_t>&, const std::vector<int8_t>&, int64_t,
                                                 int64_t, int64_t, int32_t, int32_t, const std::vector<int32_t>&);
 
+template <class A>
+std::vector<int64_t> conv2d_accumulators(const std::vector<A>& input, const Shape& in, const std::vector<int8_t>& weights,
+                                         const Shape& w, const Conv2dSpec& spec, const Shape& out, int64_t pad_top,
+                                         int64_t pad_left) {
+    const int64_t in_per_group = in[3] / spec.groups, out_per_group = w[3] / spec.groups;
+    std::vector<int64_t> acc(out[0] * out[1] * out[2] * out[3]);
+    for (int64_t b = 0; b < out[0]; ++b) {
+        for (int64_t oy = 0; oy < out[1]; ++oy) {
+            for (int64_t ox = 0; ox < out[2]; ++ox) {
+                for (int64_t co = 0; co < out[3]; ++co) {
+                    int64_t sum = spec.bias.empty() ? 0 : spec.bias[co];
+                    const int64_t group = co / out_per_group;
+                    for (int64_t ky = 0; ky < w[0]; ++ky) {
+                        for (int64_t kx = 0; kx < w[1]; ++kx) {
+                            const int64_t iy = oy * spec.stride_h + ky * spec.dilation_h - pad_top;
+                            const int64_t ix = ox * spec.stride_w + kx * spec.dilation_w - pad_left;
+                            const bool inside = iy >= 0 && iy < in[1] && ix >= 0 && ix < in[2];
+                            for (int64_t ci = 0; ci < in_per_group; ++ci) {
+                                const int64_t channel = group * in_per_group + ci;
+                                const int64_t a = inside ? input[((b * in[1] + iy) * in[2] + ix) * in[3] + channel]
+                                                         : spec.input_zero_point;
+                                const int64_t wv = weights[((ky * w[1] + kx) * w[2] + ci) * w[3] + co];
+                                sum += (a - spec.input_zero_point) * (wv - spec.weight_zero_point);
+                            }
+                        }
+                    }
+                    acc[((b * out[1] + oy) * out[2] + ox) * out[3] + co] = sum;
+                }
+            }
+        }
+    }
+    return acc;
+}
+template std::vector<int64_t> conv2d_accumulators(const std::vector<uint8_t>&, const Shape&, const std::vector<int8_t>&,
+                                                  const Shape&, const Conv2dSpec&, const Shape&, int64_t, int64_t);
+template std::vector<int64_t> conv2d_accumulators(const std::vector<int8_t>&, const Shape&, const std::vector<int8_t>&,
+                                                  const Shape&, const Conv2dSpec&, const Shape&, int64_t, int64_t);
+
 std::vector<int32_t> requantize_gemm(const std::vector<int64_t>& acc, int64_t n, const GemmSpec& spec, bool is_signed) {
     const IntegerRange type = type_range(is_signed);
     const int32_t lo = spec.output_min.value_or(type.min), hi = spec.output_max.value_or(type.max);

@@ -41,4 +41,11 @@ std::vector<int64_t> gemm_accumulators(const std::vector<A>& a, const std::vecto
 std::vector<int32_t> requantize_gemm(const std::vector<int64_t>& acc, int64_t n, const GemmSpec& spec,
                                      bool is_signed);
 
+// Direct convolution, NHWC input and HWIO weights, exact int64 accumulation plus bias, for the
+// given output shape and the leading paddings (padded taps read the input zero point).
+template <class A>
+std::vector<int64_t> conv2d_accumulators(const std::vector<A>& input, const Shape& in, const std::vector<int8_t>& weights,
+                                         const Shape& w, const Conv2dSpec& spec, const Shape& out, int64_t pad_top,
+                                         int64_t pad_left);
+
 }  // namespace haqm::reference

@@ -122,6 +122,43 @@ void gemm_q8(Span<const uint8_t> a, int64_t m, const PackedWeights& b, const Gem
 void gemm_q8(Span<const int8_t> a, int64_t m, const PackedWeights& b, const GemmSpec& spec, Span<int32_t> output,
              const KernelChoice& choice = {});
 
+// Direct 2-D convolution, NHWC activations and HWIO int8 weights (kernel height, kernel width,
+// input channels per group, output channels), int32 accumulation, then bias and the requantization
+// of GemmSpec. Padding reads the input zero point, so padded taps contribute nothing.
+struct Conv2dSpec {
+    int stride_h = 1, stride_w = 1;
+    int dilation_h = 1, dilation_w = 1;
+    int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+    bool same_padding = false;  // ONNX auto_pad SAME_UPPER: pads chosen so out = ceil(in / stride)
+    int groups = 1;
+    int32_t input_zero_point = 0;
+    int32_t weight_zero_point = 0;
+    std::vector<int32_t> bias;  // empty, or one per output channel
+    Requantization requantization = Requantization::fixed;
+    std::vector<FixedPointMultiplier> output_multipliers;  // fixed, 8-bit outputs: one or per channel
+    std::vector<float> output_scales;                      // float, 8-bit outputs: one or per channel
+    int32_t output_zero_point = 0;
+    std::optional<int32_t> output_min;
+    std::optional<int32_t> output_max;
+};
+
+// {N, OH, OW, C_out} for an NHWC input and HWIO weights; throws haqm::Error for a bad stride,
+// dilation, padding, group count, channel mismatch or a kernel larger than the padded input.
+Shape conv2d_output_shape(const Shape& input_nhwc, const Shape& weights_hwio, const Conv2dSpec& spec);
+
+void conv2d_q8(Span<const uint8_t> input, const Shape& input_nhwc, Span<const int8_t> weights,
+               const Shape& weights_hwio, const Conv2dSpec& spec, Span<uint8_t> output,
+               const KernelChoice& choice = {});
+void conv2d_q8(Span<const int8_t> input, const Shape& input_nhwc, Span<const int8_t> weights,
+               const Shape& weights_hwio, const Conv2dSpec& spec, Span<int8_t> output,
+               const KernelChoice& choice = {});
+void conv2d_q8(Span<const uint8_t> input, const Shape& input_nhwc, Span<const int8_t> weights,
+               const Shape& weights_hwio, const Conv2dSpec& spec, Span<int32_t> output,
+               const KernelChoice& choice = {});
+void conv2d_q8(Span<const int8_t> input, const Shape& input_nhwc, Span<const int8_t> weights,
+               const Shape& weights_hwio, const Conv2dSpec& spec, Span<int32_t> output,
+               const KernelChoice& choice = {});
+
 // What is compiled in and what this CPU can run.
 std::vector<std::string> schedules(const std::string& family);  // e.g. "gemm_q8"
 std::vector<std::string> compiled_isas();                       // best first

@@ -1,0 +1,19 @@
+// Named schedules for conv2d_q8 (generators/conv2d_q8_generator.cpp): loop structure only.
+#pragma once
+#include "Halide.h"
+#include <string>
+
+namespace haqm {
+
+struct ConvPipeline {
+    Halide::Func output;  // (co, x, y, b)
+    Halide::Func acc;     // (co, x, y, b), update over r = (ci, kx, ky)
+    Halide::Var co, x, y, b;
+    Halide::RDom r;
+};
+
+// Known names: naive (loops as written), tiled_vec (output channels vectorized, an output row's
+// accumulators computed per row, taps outermost so each input pixel is loaded once per tap).
+void schedule_conv(const std::string& name, ConvPipeline& p, const Halide::Target& target);
+
+}  // namespace haqm
