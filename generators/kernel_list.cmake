@@ -34,10 +34,10 @@ foreach(type IN ITEMS int8 uint8)
     haqm_add_kernel(FAMILY gemm_q8 VARIANT ${short}_s32 GENERATOR gemm_q8 SCHEDULE ${schedule} ${options}
                     PARAMS a.type=${type} output.type=int32 ${HAQM_GEMM_PARAMS})
   endforeach()
-  # Direct convolution (issue 3 has started: naive and tiled_vec so far).
-  foreach(schedule IN ITEMS naive tiled_vec)
+  # Direct convolution (issue 3 has started).
+  foreach(schedule IN ITEMS naive output_stationary weight_stationary tiled tiled_vec tiled_vec_par)
     set(options "")
-    if(schedule STREQUAL "naive")
+    if(schedule STREQUAL "naive" OR schedule STREQUAL "tiled")
       list(APPEND options SKIP_ISAS avx512_vnni)
     endif()
     haqm_add_kernel(FAMILY conv2d_q8 VARIANT ${short}_${short} GENERATOR conv2d_q8 SCHEDULE ${schedule} ${options}

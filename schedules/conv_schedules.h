@@ -12,8 +12,8 @@ struct ConvPipeline {
     Halide::RDom r;
 };
 
-// Known names: naive (loops as written), tiled_vec (output channels vectorized, an output row's
-// accumulators computed per row, taps outermost so each input pixel is loaded once per tap).
+// Known names: naive, output_stationary, weight_stationary, tiled, tiled_vec, tiled_vec_par
+// (what each keeps resident is said beside it in conv_schedules.cpp).
 void schedule_conv(const std::string& name, ConvPipeline& p, const Halide::Target& target);
 
 }  // namespace haqm

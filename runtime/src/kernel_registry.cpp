@@ -119,7 +119,7 @@ std::string default_schedule(const std::string& family) {
     if (family == "gemm_q8") {
         return "tiled_vec_par";
     }
-    return family == "conv2d_q8" ? "tiled_vec" : "default";
+    return family == "conv2d_q8" ? "tiled_vec_par" : "default";
 }
 
 }  // namespace haqm
