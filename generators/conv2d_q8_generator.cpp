@@ -47,7 +47,9 @@ public:
         Expr in_channels_per_group = weights.dim(1).extent();
         Expr out_channels_per_group = weights.dim(0).extent() / groups;
         RDom r(0, in_channels_per_group, 0, weights.dim(2).extent(), 0, weights.dim(3).extent(), "r");
-        Expr channel = (co / out_channels_per_group) * in_channels_per_group + r.x;
+        // Written with the ungrouped case apart: with one group the input channel does not depend
+        // on co, which a schedule can specialize on to load one input value for all output channels.
+        Expr channel = select(groups == 1, r.x, (co / out_channels_per_group) * in_channels_per_group + r.x);
         Expr in_x = x * stride_x + r.y * dilation_x - pad_left;
         Expr in_y = y * stride_y + r.z * dilation_y - pad_top;
         Func acc("acc");
@@ -75,7 +77,7 @@ public:
             weights.dim(d).set_min(0);
         }
 
-        haqm::ConvPipeline pipeline{output, acc, co, x, y, b, r};
+        haqm::ConvPipeline pipeline{output, acc, co, x, y, b, r, groups};
         haqm::schedule_conv(schedule, pipeline, get_target());
     }
 

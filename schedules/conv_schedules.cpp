@@ -12,6 +12,9 @@ void schedule_conv(const std::string& name, ConvPipeline& p, const Target& targe
     const int lanes = target.natural_vector_size<int32_t>();
     const RVar ci = p.r.x, kx = p.r.y, ky = p.r.z;
     Stage update = p.acc.update();
+    // Ungrouped convolutions: one input value serves every output channel (no gather). A
+    // specialization copies the schedule given so far, so it comes last.
+    auto specialize_ungrouped = [&] { update.specialize(p.groups == 1); };
     if (name == "naive") {
         // Loops as written: for each output, for each tap and channel.
         return;
@@ -22,6 +25,7 @@ void schedule_conv(const std::string& name, ConvPipeline& p, const Target& targe
         p.output.vectorize(p.co, lanes, TailStrategy::GuardWithIf);
         p.acc.compute_at(p.output, p.x).vectorize(p.co, lanes, TailStrategy::GuardWithIf);
         update.reorder(p.co, ci, kx, ky).vectorize(p.co, lanes, TailStrategy::GuardWithIf);
+        specialize_ungrouped();
         return;
     }
     if (name == "weight_stationary") {
@@ -30,12 +34,14 @@ void schedule_conv(const std::string& name, ConvPipeline& p, const Target& targe
         p.output.vectorize(p.co, lanes, TailStrategy::GuardWithIf);
         p.acc.compute_at(p.output, p.b).vectorize(p.co, lanes, TailStrategy::GuardWithIf);
         update.reorder(p.co, p.x, p.y, ci, kx, ky).vectorize(p.co, lanes, TailStrategy::GuardWithIf);
+        specialize_ungrouped();
         return;
     }
     if (name == "tiled") {
         // A row of outputs at a time, taps outside the row: each weight is reused along the row.
         p.acc.compute_at(p.output, p.y);
         update.reorder(p.co, p.x, ci, kx, ky);
+        specialize_ungrouped();
         return;
     }
     if (name == "tiled_vec" || name == "tiled_vec_par") {
@@ -45,6 +51,7 @@ void schedule_conv(const std::string& name, ConvPipeline& p, const Target& targe
         if (name == "tiled_vec_par") {
             p.output.parallel(p.y);
         }
+        specialize_ungrouped();
         return;
     }
     throw std::invalid_argument("conv2d_q8: unknown schedule '" + name +

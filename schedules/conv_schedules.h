@@ -10,6 +10,7 @@ struct ConvPipeline {
     Halide::Func acc;     // (co, x, y, b), update over r = (ci, kx, ky)
     Halide::Var co, x, y, b;
     Halide::RDom r;
+    Halide::Expr groups;
 };
 
 // Known names: naive, output_stationary, weight_stationary, tiled, tiled_vec, tiled_vec_par
