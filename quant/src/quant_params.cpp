@@ -50,7 +50,11 @@ int64_t groups_per_row(const QuantScheme& scheme, const std::vector<int64_t>& sh
 
 // Checks the parameter count, the scales (finite, > 0) and the zero points (in range): quantize
 // and dequantize index the parameter vectors by parameter_index and divide by the scales.
-void check_params(const QuantParams& params, const std::vector<int64_t>& shape) {
+// Checks a tensor of `values` elements of `shape` and its parameters; returns the value range.
+IntegerRange check_tensor(size_t values, const std::vector<int64_t>& shape, const QuantParams& params) {
+    if (static_cast<int64_t>(values) != element_count(shape)) {
+        throw Error("quantization: " + std::to_string(values) + " values for the shape");
+    }
     if (params.scales.size() != parameter_count(params.scheme, shape) ||
         params.zero_points.size() != params.scales.size()) {
         throw Error("quantization: parameter count does not match the scheme and shape");
@@ -60,6 +64,7 @@ void check_params(const QuantParams& params, const std::vector<int64_t>& shape) 
         check_scale(params.scales[i], "quantization scale");
         check_zero_point(params.zero_points[i], range, "quantization zero point");
     }
+    return range;
 }
 
 }  // namespace
@@ -156,11 +161,7 @@ QuantParams params_from_ranges(const QuantScheme& scheme, const std::vector<floa
 
 std::vector<int32_t> quantize_tensor(const std::vector<float>& x, const std::vector<int64_t>& shape,
                                      const QuantParams& params) {
-    if (static_cast<int64_t>(x.size()) != element_count(shape)) {
-        throw Error("quantization: " + std::to_string(x.size()) + " values for the shape");
-    }
-    check_params(params, shape);
-    const IntegerRange range = quant_range(params.scheme.bits, params.scheme.is_signed);
+    const IntegerRange range = check_tensor(x.size(), shape, params);
     std::vector<int32_t> q(x.size());
     for (size_t i = 0; i < x.size(); ++i) {
         if (std::isnan(x[i])) {  // no nearest integer, and converting NaN to int32 is undefined
@@ -175,11 +176,7 @@ std::vector<int32_t> quantize_tensor(const std::vector<float>& x, const std::vec
 
 std::vector<float> dequantize_tensor(const std::vector<int32_t>& q, const std::vector<int64_t>& shape,
                                      const QuantParams& params) {
-    if (static_cast<int64_t>(q.size()) != element_count(shape)) {
-        throw Error("quantization: " + std::to_string(q.size()) + " values for the shape");
-    }
-    check_params(params, shape);
-    const IntegerRange range = quant_range(params.scheme.bits, params.scheme.is_signed);
+    const IntegerRange range = check_tensor(q.size(), shape, params);
     std::vector<float> x(q.size());
     for (size_t i = 0; i < q.size(); ++i) {
         if (q[i] < range.min || q[i] > range.max) {  // also keeps q - zero_point from overflowing

@@ -61,10 +61,34 @@ int64_t product(const Shape& shape) {
     return p;
 }
 
+// The checked geometry of one convolution: output shape and the leading paddings.
+struct ConvPlan {
+    Shape output;
+    int64_t pad_top, pad_left;
+};
+
+ConvPlan plan_conv(const Shape& in, const Shape& w, const Conv2dSpec& spec) {
+    check_rank(in, "input (NHWC)");
+    check_rank(w, "weights (HWIO)");
+    require(spec.groups >= 1, "groups = " + std::to_string(spec.groups) + " must be >= 1");
+    require(in[3] % spec.groups == 0 && w[3] % spec.groups == 0,
+            "groups = " + std::to_string(spec.groups) + " must divide the input channels (" + std::to_string(in[3]) +
+                ") and the output channels (" + std::to_string(w[3]) + ")");
+    require(in[3] / spec.groups == w[2], "weights hold " + std::to_string(w[2]) +
+                                             " input channels per group, the input has " +
+                                             std::to_string(in[3] / spec.groups));
+    const AxisPlan rows = plan_axis("h", in[1], w[0], spec.stride_h, spec.dilation_h, spec.pad_top, spec.pad_bottom,
+                                    spec.same_padding);
+    const AxisPlan cols = plan_axis("w", in[2], w[1], spec.stride_w, spec.dilation_w, spec.pad_left, spec.pad_right,
+                                    spec.same_padding);
+    return {{in[0], rows.out, cols.out, w[3]}, rows.pad_begin, cols.pad_begin};
+}
+
 template <class A, class Out>
 void conv(Span<const A> input, const Shape& in, Span<const int8_t> weights, const Shape& w, const Conv2dSpec& spec,
           Span<Out> output, const KernelChoice& choice) {
-    const Shape out_shape = conv2d_output_shape(in, w, spec);
+    const ConvPlan plan = plan_conv(in, w, spec);
+    const Shape& out_shape = plan.output;
     detail::check_span(input, product(in), kWhat, "input");
     detail::check_span(weights, product(w), kWhat, "weights");
     detail::check_span(output, product(out_shape), kWhat, "output");
@@ -72,10 +96,6 @@ void conv(Span<const A> input, const Shape& in, Span<const int8_t> weights, cons
     check_zero_point(spec.weight_zero_point, integer_range(8, true), "conv2d_q8: weight zero point");
     const int64_t out_channels = w[3];
     const auto prepared = detail::prepare_output<A, Out>(spec, out_channels, kWhat);
-    const AxisPlan rows = plan_axis("h", in[1], w[0], spec.stride_h, spec.dilation_h, spec.pad_top, spec.pad_bottom,
-                                    spec.same_padding);
-    const AxisPlan cols = plan_axis("w", in[2], w[1], spec.stride_w, spec.dilation_w, spec.pad_left, spec.pad_right,
-                                    spec.same_padding);
 
     const auto& entry = detail::find_kernel(kWhat, prepared.variant, choice);
     const auto fn = detail::kernel_function<detail::conv2d_q8_fn>(entry);
@@ -91,7 +111,7 @@ void conv(Span<const A> input, const Shape& in, Span<const int8_t> weights, cons
     detail::run_kernel(kWhat, [&] {
         return fn(in_buf.get(), zero_points_buf.get(), w_buf.get(), bias_buf.get(), multiplier_buf.get(),
                   shift_buf.get(), scale_buf.get(), spec.stride_w, spec.stride_h, spec.dilation_w, spec.dilation_h,
-                  static_cast<int32_t>(cols.pad_begin), static_cast<int32_t>(rows.pad_begin), spec.groups,
+                  static_cast<int32_t>(plan.pad_left), static_cast<int32_t>(plan.pad_top), spec.groups,
                   spec.output_zero_point, prepared.clamp.min, prepared.clamp.max, out_buf.get());
     });
 }
@@ -99,20 +119,7 @@ void conv(Span<const A> input, const Shape& in, Span<const int8_t> weights, cons
 }  // namespace
 
 Shape conv2d_output_shape(const Shape& in, const Shape& w, const Conv2dSpec& spec) {
-    check_rank(in, "input (NHWC)");
-    check_rank(w, "weights (HWIO)");
-    require(spec.groups >= 1, "groups = " + std::to_string(spec.groups) + " must be >= 1");
-    require(in[3] % spec.groups == 0 && w[3] % spec.groups == 0,
-            "groups = " + std::to_string(spec.groups) + " must divide the input channels (" + std::to_string(in[3]) +
-                ") and the output channels (" + std::to_string(w[3]) + ")");
-    require(in[3] / spec.groups == w[2], "weights hold " + std::to_string(w[2]) +
-                                             " input channels per group, the input has " +
-                                             std::to_string(in[3] / spec.groups));
-    const AxisPlan rows = plan_axis("h", in[1], w[0], spec.stride_h, spec.dilation_h, spec.pad_top, spec.pad_bottom,
-                                    spec.same_padding);
-    const AxisPlan cols = plan_axis("w", in[2], w[1], spec.stride_w, spec.dilation_w, spec.pad_left, spec.pad_right,
-                                    spec.same_padding);
-    return {in[0], rows.out, cols.out, w[3]};
+    return plan_conv(in, w, spec).output;
 }
 
 void conv2d_q8(Span<const uint8_t> input, const Shape& input_nhwc, Span<const int8_t> weights,

@@ -33,40 +33,32 @@ void gemm(Span<const A> a, int64_t m, const PackedWeights& b, const GemmSpec& sp
     detail::check_span(a, m * k, what, "activations");
     detail::check_span(output, m * n, what, "output");
     check_zero_point(spec.a_zero_point, integer_range(8, std::is_signed_v<A>), "gemm_q8: activation zero point");
-    const auto out = detail::prepare_output<A, Out>(spec, n, what);
-    const std::vector<int32_t>& bias = out.bias;
-    const std::vector<int32_t>& multipliers = out.multipliers;
-    const std::vector<int32_t>& shifts = out.shifts;
-    const std::vector<float>& scales = out.scales;
-    const IntegerRange clamp = out.clamp;
-    const std::string& variant = out.variant;
+    const detail::PreparedOutput out = detail::prepare_output<A, Out>(spec, n, what);
 
-    const auto& entry = detail::find_kernel(what, variant, choice);
+    const auto& entry = detail::find_kernel(what, out.variant, choice);
     const auto fn = detail::kernel_function<detail::gemm_q8_fn>(entry);
     const int32_t zero_points[2] = {spec.a_zero_point, b.zero_point()};
     const int64_t groups = round_up(k, kDepthGroup) / kDepthGroup;
     // Runs the kernel on an m_run x n_run problem whose per-column arrays hold n_run entries.
-    auto run = [&](const A* a_data, int64_t m_run, int64_t n_run, const int32_t* sums, const int32_t* bias_data,
-                   const int32_t* multiplier_data, const int32_t* shift_data, const float* scale_data, Out* out_data) {
+    auto run = [&](const A* a_data, int64_t m_run, int64_t n_run, const std::vector<int32_t>& sums,
+                   const detail::PreparedOutput& epilogue, Out* out_data) {
         detail::BufferRef a_buf(a_data, {k, m_run});
         detail::BufferRef zero_points_buf(zero_points, {2});
         detail::BufferRef b_buf(b.packed().data(), {kDepthGroup, kPanelWidth, groups, b.padded_n() / kPanelWidth});
-        detail::BufferRef sums_buf(sums, {n_run});
-        detail::BufferRef bias_buf(bias_data, {n_run});
-        detail::BufferRef multiplier_buf(multiplier_data, {n_run});
-        detail::BufferRef shift_buf(shift_data, {n_run});
-        detail::BufferRef scale_buf(scale_data, {n_run});
+        detail::BufferRef sums_buf(sums.data(), {n_run});
+        detail::BufferRef bias_buf(epilogue.bias.data(), {n_run});
+        detail::BufferRef multiplier_buf(epilogue.multipliers.data(), {n_run});
+        detail::BufferRef shift_buf(epilogue.shifts.data(), {n_run});
+        detail::BufferRef scale_buf(epilogue.scales.data(), {n_run});
         detail::BufferRef out_buf(out_data, {n_run, m_run});
         detail::run_kernel(what, [&] {
             return fn(a_buf.get(), zero_points_buf.get(), b_buf.get(), sums_buf.get(), bias_buf.get(),
-                      multiplier_buf.get(), shift_buf.get(), scale_buf.get(), spec.output_zero_point, clamp.min,
-                      clamp.max,
-                      out_buf.get());
+                      multiplier_buf.get(), shift_buf.get(), scale_buf.get(), spec.output_zero_point,
+                      epilogue.clamp.min, epilogue.clamp.max, out_buf.get());
         });
     };
     if (std::string(entry.schedule) != "auto" || (m >= kAutoScheduleMinimumExtent && n >= kAutoScheduleMinimumExtent)) {
-        run(a.data(), m, n, b.column_sums().data(), bias.data(), multipliers.data(), shifts.data(), scales.data(),
-            output.data());
+        run(a.data(), m, n, b.column_sums(), out, output.data());
         return;
     }
     // The autoscheduled kernels tile the output 64 x 64 with Halide's default tail for outputs
@@ -75,19 +67,19 @@ void gemm(Span<const A> a, int64_t m, const PackedWeights& b, const GemmSpec& sp
     const int64_t m_run = std::max(m, kAutoScheduleMinimumExtent), n_run = b.padded_n();
     std::vector<A> a_run(m_run * k, static_cast<A>(spec.a_zero_point));
     std::copy(a.data(), a.data() + m * k, a_run.begin());
-    auto pad = [&](const auto& v) {
-        std::remove_cv_t<std::remove_reference_t<decltype(v)>> padded(n_run);
-        std::copy(v.begin(), v.end(), padded.begin());
-        return padded;
+    auto pad = [&](auto v) {
+        v.resize(n_run);
+        return v;
     };
-    const auto sums = pad(b.column_sums()), bias_run = pad(bias), multipliers_run = pad(multipliers),
-               shifts_run = pad(shifts);
-    const auto scales_run = pad(scales);
-    std::vector<Out> out_run(m_run * n_run);
-    run(a_run.data(), m_run, n_run, sums.data(), bias_run.data(), multipliers_run.data(), shifts_run.data(),
-        scales_run.data(), out_run.data());
+    detail::PreparedOutput out_run = out;
+    out_run.bias = pad(out.bias);
+    out_run.multipliers = pad(out.multipliers);
+    out_run.shifts = pad(out.shifts);
+    out_run.scales = pad(out.scales);
+    std::vector<Out> result(m_run * n_run);
+    run(a_run.data(), m_run, n_run, pad(b.column_sums()), out_run, result.data());
     for (int64_t row = 0; row < m; ++row) {
-        std::copy(out_run.begin() + row * n_run, out_run.begin() + row * n_run + n, output.data() + row * n);
+        std::copy(result.begin() + row * n_run, result.begin() + row * n_run + n, output.data() + row * n);
     }
 }
 

@@ -33,30 +33,56 @@ void add_unique(std::vector<std::string>& names, const std::string& name) {
 
 }  // namespace
 
+const std::vector<std::string>& supported_isa_list() {
+    // The CPU does not change while the process runs: detect once.
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> supported;
+        for (const auto& isa : compiled_isas()) {
+            if (cpu_supports(isa)) {
+                supported.push_back(isa);
+            }
+        }
+        return supported;
+    }();
+    return names;
+}
+
 const KernelEntry& find_kernel(const std::string& family, const std::string& variant, const KernelChoice& choice) {
+    // Called on every kernel call: the checks scan the table and build name lists only to report
+    // an error.
     const std::string schedule = choice.schedule.empty() ? default_schedule(family) : choice.schedule;
-    const auto known = schedules(family);
-    if (std::find(known.begin(), known.end(), schedule) == known.end()) {
-        throw Error("unknown schedule '" + schedule + "' for " + family + " (known: " + join(known) + ")");
+    const bool schedule_known = std::any_of(std::begin(kKernels), std::end(kKernels), [&](const KernelEntry& e) {
+        return family == e.family && schedule == e.schedule;
+    });
+    if (!schedule_known) {
+        throw Error("unknown schedule '" + schedule + "' for " + family + " (known: " + join(schedules(family)) + ")");
     }
-    std::vector<std::string> isas;
+    auto find = [&](const std::string& isa) -> const KernelEntry* {
+        for (const auto& entry : kKernels) {
+            if (family == entry.family && variant == entry.variant && schedule == entry.schedule && isa == entry.isa) {
+                return &entry;
+            }
+        }
+        return nullptr;
+    };
     if (choice.isa.empty()) {
-        isas = supported_isas();
+        for (const auto& isa : supported_isa_list()) {
+            if (const KernelEntry* entry = find(isa)) {
+                return *entry;
+            }
+        }
     } else {
-        const auto compiled = compiled_isas();
-        if (std::find(compiled.begin(), compiled.end(), choice.isa) == compiled.end()) {
-            throw Error("instruction set '" + choice.isa + "' is not compiled in (compiled: " + join(compiled) + ")");
+        const bool compiled = std::any_of(std::begin(kKernels), std::end(kKernels),
+                                          [&](const KernelEntry& e) { return choice.isa == e.isa; });
+        if (!compiled) {
+            throw Error("instruction set '" + choice.isa + "' is not compiled in (compiled: " +
+                        join(compiled_isas()) + ")");
         }
         if (!cpu_supports(choice.isa)) {
             throw Error("instruction set '" + choice.isa + "' is not supported by this CPU");
         }
-        isas = {choice.isa};
-    }
-    for (const auto& isa : isas) {
-        for (const auto& entry : kKernels) {
-            if (family == entry.family && variant == entry.variant && schedule == entry.schedule && isa == entry.isa) {
-                return entry;
-            }
+        if (const KernelEntry* entry = find(choice.isa)) {
+            return *entry;
         }
     }
     throw Error("no " + family + " kernel for " + variant + " with schedule '" + schedule + "'" +
@@ -86,17 +112,7 @@ std::vector<std::string> compiled_isas() {
 }
 
 std::vector<std::string> supported_isas() {
-    // The CPU does not change while the process runs: detect once.
-    static const std::vector<std::string> names = [] {
-        std::vector<std::string> supported;
-        for (const auto& isa : compiled_isas()) {
-            if (detail::cpu_supports(isa)) {
-                supported.push_back(isa);
-            }
-        }
-        return supported;
-    }();
-    return names;
+    return detail::supported_isa_list();
 }
 
 std::vector<KernelChoice> kernel_variants(const std::string& family) {

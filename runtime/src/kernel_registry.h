@@ -42,5 +42,7 @@ Fn kernel_function(const KernelEntry& entry) {
 }
 
 bool cpu_supports(const std::string& isa);
+// supported_isas() without the copy, for the per-call lookup.
+const std::vector<std::string>& supported_isa_list();
 
 }  // namespace haqm::detail
