@@ -7,10 +7,10 @@
 //   output   (n, m)       int32 accumulators, or the activation type after requantization
 // The zero points are handled exactly by expanding the product:
 //   sum (a - za)(b - zb) = sum a*b - za * colsum(b)[n] - zb * rowsum(a)[m] + K * za * zb.
-#include <stdexcept>
 #include <string>
 
 #include "Halide.h"
+#include "dot_operands.h"
 #include "gemm_layout.h"
 #include "gemm_schedules.h"
 #include "requantization.h"
@@ -45,9 +45,6 @@ public:
         Expr K = a.dim(0).extent();
         Expr M = a.dim(1).extent();
 
-        // The dot-product instructions want fixed operand signedness: x86 VNNI multiplies
-        // u8 x s8, Arm sdot s8 x s8. Flipping the top bit moves a value by 128 exactly, and the
-        // zero point moves with it, so (a - za) is unchanged.
         // Every read of the inputs is clamped into their buffers (the weights' padded columns
         // included), so any schedule, an autoscheduler's included, may compute whole tiles at the
         // edges; k >= K is zero on both sides.
@@ -55,20 +52,12 @@ public:
         Expr a_value = a(clamp(k, 0, K - 1), clamp(m, 0, M - 1));
         Expr groups = b_packed.dim(2).extent(), panels = b_packed.dim(3).extent();
 
-        // The dot-product instructions want fixed operand signedness: x86 VNNI multiplies
-        // u8 x s8, Arm sdot s8 x s8. Flipping the top bit moves a value by 128 exactly, and the
-        // zero point moves with it, so (a - za) is unchanged.
-        const bool want_unsigned = get_target().arch == Target::X86;
-        const Type encoded_type = want_unsigned ? UInt(8) : Int(8);
-        Expr za = zero_points(0);
-        if (want_unsigned != a.type().is_uint()) {
-            a_value = cast(encoded_type, cast<uint8_t>(a_value) ^ cast<uint8_t>(0x80));
-            za += want_unsigned ? 128 : -128;
-        }
+        const haqm::DotOperand encoded = haqm::encode_for_dot_product(get_target(), a_value, zero_points(0));
+        Expr za = encoded.zero_point;
         Func a_encoded("a_encoded");
-        a_encoded(k, m) = a_value;
+        a_encoded(k, m) = encoded.value;
         Func a_rows("a_rows");
-        a_rows(k, m) = select(k < K, a_encoded(k, m), cast(encoded_type, 0));
+        a_rows(k, m) = select(k < K, a_encoded(k, m), cast(encoded.type, 0));
 
         // Dot products in the weights' panel coordinates, column n = 16 * np + nn, so that
         // weight reads need no division.
@@ -87,18 +76,8 @@ public:
         Func column_terms("column_terms");
         column_terms(n) = bias(n) - za * b_column_sums(n) + K * za * zb;
         Expr acc = dot(n % kPanelWidth, n / kPanelWidth, m) - zb * row_sums(m) + column_terms(n);
-        if (output.type() == Int(32)) {
-            output(n, m) = acc;
-        } else if (requantization == "float") {
-            output(n, m) = haqm::requantize_float_to(output.type(), acc, scale(n), output_zero_point, output_min,
-                                                     output_max);
-        } else if (requantization == "fixed") {
-            output(n, m) = haqm::requantize_to(output.type(), acc, multiplier(n), shift(n), output_zero_point,
-                                               output_min, output_max);
-        } else {
-            throw std::invalid_argument("gemm_q8: requantization must be fixed or float, not " +
-                                        std::string(requantization));
-        }
+        output(n, m) = haqm::epilogue(output.type(), requantization, acc,
+                                      {multiplier(n), shift(n), scale(n), output_zero_point, output_min, output_max});
 
         // Matrices start at zero, so column n of a tile maps to panel lanes without a gather.
         a.dim(0).set_min(0);
@@ -125,7 +104,7 @@ public:
         output_max.set_estimate(127);
 
         if (!auto_schedule) {
-            haqm::GemmPipeline pipeline{output, dot, a_rows, row_sums, column_terms, n, m, nn, np, r, rk};
+            haqm::GemmPipeline pipeline{{output, dot, column_terms, n, m, nn, np, r.x, {r.y}}, a_rows, row_sums, rk};
             haqm::schedule_gemm(schedule, {tile_m, tile_n_vectors}, pipeline, get_target());
         }
     }

@@ -8,6 +8,8 @@ set(HAQM_GEMM_PARAMS "" CACHE STRING "Extra generator parameters for the gemm_q8
 # and AMD Zen 4/5 lack it (SIGILL). Those schedules run on the avx512 build instead;
 # tests/CMakeLists.txt checks that no avx512_vnni kernel contains a VEX VNNI instruction.
 set(HAQM_GEMM_SCHEDULES_WITHOUT_VNNI naive interchange tiled auto)
+set(HAQM_CONV_SCHEDULES naive output_stationary weight_stationary tiled tiled_vec tiled_vec_par auto)
+set(HAQM_CONV_SCHEDULES_WITHOUT_VNNI naive tiled auto)
 
 foreach(type IN ITEMS int8 uint8)
   if(type STREQUAL "int8")
@@ -34,14 +36,17 @@ foreach(type IN ITEMS int8 uint8)
     haqm_add_kernel(FAMILY gemm_q8 VARIANT ${short}_s32 GENERATOR gemm_q8 SCHEDULE ${schedule} ${options}
                     PARAMS a.type=${type} output.type=int32 ${HAQM_GEMM_PARAMS})
   endforeach()
-  # Direct convolution (issue 3 has started).
-  foreach(schedule IN ITEMS naive output_stationary weight_stationary tiled tiled_vec tiled_vec_par)
+  foreach(schedule IN LISTS HAQM_CONV_SCHEDULES)
     set(options "")
-    if(schedule STREQUAL "naive" OR schedule STREQUAL "tiled")
+    if(schedule STREQUAL "tiled_vec")
+      list(APPEND options ASSEMBLY)
+    endif()
+    if(schedule IN_LIST HAQM_CONV_SCHEDULES_WITHOUT_VNNI)
       list(APPEND options SKIP_ISAS avx512_vnni)
     endif()
     haqm_add_kernel(FAMILY conv2d_q8 VARIANT ${short}_${short} GENERATOR conv2d_q8 SCHEDULE ${schedule} ${options}
                     PARAMS input.type=${type} output.type=${type})
+    list(REMOVE_ITEM options ASSEMBLY)
     haqm_add_kernel(FAMILY conv2d_q8 VARIANT ${short}_${short}_float GENERATOR conv2d_q8 SCHEDULE ${schedule} ${options}
                     PARAMS input.type=${type} output.type=${type} requantization=float)
     haqm_add_kernel(FAMILY conv2d_q8 VARIANT ${short}_s32 GENERATOR conv2d_q8 SCHEDULE ${schedule} ${options}

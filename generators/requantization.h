@@ -3,6 +3,9 @@
 //         shift in [-30, 30]; integer only, the same on every target.
 //  float: ONNX / XNNPACK, round_half_even(float(acc) * scale) in float32.
 #pragma once
+#include <stdexcept>
+#include <string>
+
 #include "Halide.h"
 
 namespace haqm {
@@ -53,6 +56,25 @@ inline Halide::Expr requantize_float_to(const Halide::Type& type, const Halide::
     Halide::Expr scaled = Halide::round(Halide::cast<float>(acc) * scale);
     Halide::Expr clamped = Halide::clamp(scaled, Halide::cast<float>(lo - zero_point), Halide::cast<float>(hi - zero_point));
     return Halide::cast(type, Halide::cast<int32_t>(clamped) + zero_point);
+}
+
+// The end of every accumulating kernel: int32 accumulators out as they are, or requantized to the
+// 8-bit output type by the rule the generator parameter `requantization` names.
+struct OutputStage {
+    Halide::Expr multiplier, shift, scale, zero_point, lo, hi;
+};
+inline Halide::Expr epilogue(const Halide::Type& type, const std::string& requantization, const Halide::Expr& acc,
+                             const OutputStage& o) {
+    if (type == Halide::Int(32)) {
+        return acc;
+    }
+    if (requantization == "float") {
+        return requantize_float_to(type, acc, o.scale, o.zero_point, o.lo, o.hi);
+    }
+    if (requantization == "fixed") {
+        return requantize_to(type, acc, o.multiplier, o.shift, o.zero_point, o.lo, o.hi);
+    }
+    throw std::invalid_argument("requantization must be fixed or float, not " + requantization);
 }
 
 }  // namespace haqm

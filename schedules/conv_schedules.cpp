@@ -6,57 +6,55 @@ namespace haqm {
 
 using namespace Halide;
 
-void schedule_conv(const std::string& name, ConvPipeline& p, const Target& target) {
-    // Output channels are the innermost, contiguous dimension of weights and output (NHWC/HWIO),
-    // so every vectorized schedule vectorizes them: no gathers.
+void schedule_conv(const std::string& name, const TileParams& params, ConvPipeline& p, const Target& target) {
+    TiledProduct& t = p.product;
+    const RVar kk = t.kk, cg = t.outer_reduction[0], kx = t.outer_reduction[1], ky = t.outer_reduction[2];
+    // Output channels are the innermost, contiguous dimension of the packed weights and the
+    // output, so the vectorized loops run over them: no gathers.
     const int lanes = target.natural_vector_size<int32_t>();
-    const RVar ci = p.r.x, kx = p.r.y, ky = p.r.z;
-    Stage update = p.acc.update();
-    // Ungrouped convolutions: one input value serves every output channel (no gather). A
-    // specialization copies the schedule given so far, so it comes last.
-    auto specialize_ungrouped = [&] { update.specialize(p.groups == 1); };
     if (name == "naive") {
-        // Loops as written: for each output, for each tap and channel.
+        // Loops as written: for each output pixel and channel, for every tap and input channel,
+        // the padding decided at every tap.
         return;
     }
     if (name == "output_stationary") {
-        // One output pixel's accumulators (all output channels) stay in registers while every
-        // tap and input channel streams past: each output is written once.
-        p.output.vectorize(p.co, lanes, TailStrategy::GuardWithIf);
-        p.acc.compute_at(p.output, p.x).vectorize(p.co, lanes, TailStrategy::GuardWithIf);
-        update.reorder(p.co, ci, kx, ky).vectorize(p.co, lanes, TailStrategy::GuardWithIf);
-        specialize_ungrouped();
+        // One output pixel's accumulators (all output channels) stay resident while every tap
+        // and input channel streams past: each output is written once, the weights are re-read
+        // for every pixel.
+        t.dot.compute_at(t.output, t.m).vectorize(t.nn, lanes);
+        t.dot.update().reorder(t.nn, kk, t.np, cg, kx, ky).vectorize(t.nn, lanes);
         return;
     }
     if (name == "weight_stationary") {
-        // Taps and input channels outermost: a weight vector stays in a register while it is
-        // applied at every output position of the image; the accumulators live in memory.
-        p.output.vectorize(p.co, lanes, TailStrategy::GuardWithIf);
-        p.acc.compute_at(p.output, p.b).vectorize(p.co, lanes, TailStrategy::GuardWithIf);
-        update.reorder(p.co, p.x, p.y, ci, kx, ky).vectorize(p.co, lanes, TailStrategy::GuardWithIf);
-        specialize_ungrouped();
+        // Taps and input channels outermost: one weight vector stays in a register while it is
+        // applied at every output pixel; the accumulators of the whole output live in memory.
+        t.dot.compute_root().vectorize(t.nn, lanes);
+        t.dot.update().reorder(t.nn, kk, t.m, t.np, cg, kx, ky).vectorize(t.nn, lanes);
         return;
     }
-    if (name == "tiled") {
-        // A row of outputs at a time, taps outside the row: each weight is reused along the row.
-        p.acc.compute_at(p.output, p.y);
-        update.reorder(p.co, p.x, ci, kx, ky);
-        specialize_ungrouped();
-        return;
+    const bool vectorized = name == "tiled_vec" || name == "tiled_vec_par";
+    const bool parallel = name == "tiled_vec_par";
+    if (!vectorized && name != "tiled") {
+        throw std::invalid_argument("conv2d_q8: unknown schedule '" + name +
+                                    "' (known: naive, output_stationary, weight_stationary, tiled, tiled_vec, "
+                                    "tiled_vec_par, auto)");
     }
-    if (name == "tiled_vec" || name == "tiled_vec_par") {
-        p.output.vectorize(p.co, lanes, TailStrategy::GuardWithIf);
-        p.acc.compute_at(p.output, p.y).vectorize(p.co, lanes, TailStrategy::GuardWithIf);
-        update.reorder(p.co, p.x, ci, kx, ky).vectorize(p.co, lanes, TailStrategy::GuardWithIf);
-        if (name == "tiled_vec_par") {
-            p.output.parallel(p.y);
-        }
-        specialize_ungrouped();
-        return;
+    const RegisterTile tile = register_tile(params, target);
+    schedule_register_tiles(t, tile, vectorized, parallel);
+    // The padded input, its channel sums and the window sums once for the whole tensor.
+    p.a_padded.compute_root();
+    p.channel_sums.compute_root();
+    p.window_sums.compute_root();
+    if (vectorized) {
+        const int byte_lanes = tile.lanes * 4;
+        const Var c = p.a_padded.args()[0];
+        p.a_padded.vectorize(c, byte_lanes, TailStrategy::GuardWithIf);
+        p.channel_sums.update().atomic().vectorize(p.rc.x, byte_lanes);
     }
-    throw std::invalid_argument("conv2d_q8: unknown schedule '" + name +
-                                "' (known: naive, output_stationary, weight_stationary, tiled, tiled_vec, "
-                                "tiled_vec_par)");
+    if (parallel) {
+        p.a_padded.parallel(p.a_padded.args()[2]);
+        p.channel_sums.update().parallel(p.channel_sums.args()[1]);
+    }
 }
 
 }  // namespace haqm

@@ -1,20 +1,22 @@
 // Named schedules for conv2d_q8 (generators/conv2d_q8_generator.cpp): loop structure only.
 #pragma once
-#include "Halide.h"
 #include <string>
+
+#include "Halide.h"
+#include "register_tiles.h"
 
 namespace haqm {
 
 struct ConvPipeline {
-    Halide::Func output;  // (co, x, y, b)
-    Halide::Func acc;     // (co, x, y, b), update over r = (ci, kx, ky)
-    Halide::Var co, x, y, b;
-    Halide::RDom r;
-    Halide::Expr groups;
+    TiledProduct product;       // output (co, m), dot (nn, np, m) over (kk, cg, kx, ky), column_terms
+    Halide::Func a_padded;      // (c, px, py, b) the input padded with its zero point
+    Halide::Func channel_sums;  // (px, py, b), update over rc
+    Halide::Func window_sums;   // (m)
+    Halide::RDom rc;
 };
 
 // Known names: naive, output_stationary, weight_stationary, tiled, tiled_vec, tiled_vec_par
-// (what each keeps resident is said beside it in conv_schedules.cpp).
-void schedule_conv(const std::string& name, ConvPipeline& p, const Halide::Target& target);
+// ("auto" is the autoscheduler, applied by the generator instead of calling this).
+void schedule_conv(const std::string& name, const TileParams& params, ConvPipeline& p, const Halide::Target& target);
 
 }  // namespace haqm

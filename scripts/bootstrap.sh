@@ -8,7 +8,7 @@ packages=(
   g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user
   googletest libgtest-dev libbenchmark-dev
   libstb-dev libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
-  libdnnl-dev libopenblas-dev
+  libdnnl-dev libopenblas-dev libxnnpack-dev libpthreadpool-dev
   python3
 )
 

@@ -8,7 +8,9 @@
 #include "checks.h"
 #include "halide_call.h"
 #include "haqm/kernels.h"
+#include "gemm_layout.h"
 #include "kernel_registry.h"
+#include "product_call.h"
 
 namespace haqm {
 namespace {
@@ -85,43 +87,122 @@ ConvPlan plan_conv(const Shape& in, const Shape& w, const Conv2dSpec& spec) {
 }
 
 template <class A, class Out>
-void conv(Span<const A> input, const Shape& in, Span<const int8_t> weights, const Shape& w, const Conv2dSpec& spec,
+void conv(Span<const A> input, const Shape& in, const PackedConvWeights& weights, const Conv2dSpec& spec,
           Span<Out> output, const KernelChoice& choice) {
+    const Shape& w = weights.shape();
+    require(spec.groups == weights.groups(), "the spec has groups = " + std::to_string(spec.groups) +
+                                                 ", the weights were packed for " + std::to_string(weights.groups()));
+    require(spec.weight_zero_point == weights.zero_point(),
+            "the spec's weight zero point differs from the packed weights'");
     const ConvPlan plan = plan_conv(in, w, spec);
     const Shape& out_shape = plan.output;
     detail::check_span(input, product(in), kWhat, "input");
-    detail::check_span(weights, product(w), kWhat, "weights");
     detail::check_span(output, product(out_shape), kWhat, "output");
     check_zero_point(spec.input_zero_point, integer_range(8, std::is_signed_v<A>), "conv2d_q8: input zero point");
-    check_zero_point(spec.weight_zero_point, integer_range(8, true), "conv2d_q8: weight zero point");
     const int64_t out_channels = w[3];
     const auto prepared = detail::prepare_output<A, Out>(spec, out_channels, kWhat);
 
     const auto& entry = detail::find_kernel(kWhat, prepared.variant, choice);
     const auto fn = detail::kernel_function<detail::conv2d_q8_fn>(entry);
+    const bool autoscheduled = std::string(entry.schedule) == "auto";
     const int32_t zero_points[2] = {spec.input_zero_point, spec.weight_zero_point};
-    detail::BufferRef in_buf(input.data(), {in[3], in[2], in[1], in[0]});
-    detail::BufferRef zero_points_buf(zero_points, {2});
-    detail::BufferRef w_buf(weights.data(), {w[3], w[2], w[1], w[0]});
-    detail::BufferRef bias_buf(prepared.bias.data(), {out_channels});
-    detail::BufferRef multiplier_buf(prepared.multipliers.data(), {out_channels});
-    detail::BufferRef shift_buf(prepared.shifts.data(), {out_channels});
-    detail::BufferRef scale_buf(prepared.scales.data(), {out_channels});
-    detail::BufferRef out_buf(output.data(), {out_shape[3], out_shape[2], out_shape[1], out_shape[0]});
-    detail::run_kernel(kWhat, [&] {
-        return fn(in_buf.get(), zero_points_buf.get(), w_buf.get(), bias_buf.get(), multiplier_buf.get(),
-                  shift_buf.get(), scale_buf.get(), spec.stride_w, spec.stride_h, spec.dilation_w, spec.dilation_h,
-                  static_cast<int32_t>(plan.pad_left), static_cast<int32_t>(plan.pad_top), spec.groups,
-                  spec.output_zero_point, prepared.clamp.min, prepared.clamp.max, out_buf.get());
-    });
+    const int64_t in_channels = in[3], group_in = w[2], group_out = out_channels / spec.groups;
+    const int64_t pixels = out_shape[0] * out_shape[1] * out_shape[2];
+    // Each group is an ungrouped convolution on a channel slice of the input and the output.
+    for (int g = 0; g < spec.groups; ++g) {
+        const PackedWeights& packed = weights.per_group()[g];
+        detail::run_product(
+            autoscheduled, pixels, packed.padded_n(),
+            detail::column_arrays(packed.column_sums().data(), prepared, g * group_out, group_out),
+            output.data() + g * group_out, out_channels,
+            [&](int64_t m_run, const detail::ColumnArrays& columns, Out* out_data, int64_t row_stride) {
+                detail::BufferRef in_buf(input.data() + g * group_in, {group_in, in[2], in[1], in[0]},
+                                         {1, in_channels, in_channels * in[2], in_channels * in[2] * in[1]});
+                detail::BufferRef zero_points_buf(zero_points, {2});
+                detail::BufferRef w_buf(packed.packed().data(),
+                                        {gemm_layout::kDepthGroup, gemm_layout::kPanelWidth,
+                                         packed.k() / gemm_layout::kDepthGroup,
+                                         packed.padded_n() / gemm_layout::kPanelWidth});
+                detail::BufferRef sums_buf(columns.weight_sums, {columns.count});
+                detail::BufferRef bias_buf(columns.bias, {columns.count});
+                detail::BufferRef multiplier_buf(columns.multipliers, {columns.count});
+                detail::BufferRef shift_buf(columns.shifts, {columns.count});
+                detail::BufferRef scale_buf(columns.scales, {columns.count});
+                detail::BufferRef out_buf(out_data, {columns.count, m_run}, {1, row_stride});
+                detail::run_kernel(kWhat, [&] {
+                    return fn(in_buf.get(), zero_points_buf.get(), w_buf.get(), sums_buf.get(), bias_buf.get(),
+                              multiplier_buf.get(), shift_buf.get(), scale_buf.get(), static_cast<int32_t>(w[1]),
+                              static_cast<int32_t>(w[0]), spec.stride_w, spec.stride_h, spec.dilation_w,
+                              spec.dilation_h, static_cast<int32_t>(plan.pad_left),
+                              static_cast<int32_t>(plan.pad_top), static_cast<int32_t>(out_shape[2]),
+                              static_cast<int32_t>(out_shape[1]), spec.output_zero_point, prepared.clamp.min,
+                              prepared.clamp.max, out_buf.get());
+                });
+            });
+    }
+}
+
+template <class A, class Out>
+void conv(Span<const A> input, const Shape& in, Span<const int8_t> weights, const Shape& w, const Conv2dSpec& spec,
+          Span<Out> output, const KernelChoice& choice) {
+    plan_conv(in, w, spec);  // shape errors before packing
+    conv(input, in, PackedConvWeights(weights, w, spec.groups, spec.weight_zero_point), spec, output, choice);
+}
+
+int64_t round_up(int64_t value, int64_t multiple) {
+    return (value + multiple - 1) / multiple * multiple;
 }
 
 }  // namespace
+
+PackedConvWeights::PackedConvWeights(Span<const int8_t> weights, const Shape& w, int groups, int32_t zero_point)
+    : shape_(w), groups_(groups), zero_point_(zero_point) {
+    check_rank(w, "weights (HWIO)");
+    require(groups >= 1 && w[3] % groups == 0, "groups = " + std::to_string(groups) +
+                                                   " must be >= 1 and divide the output channels (" +
+                                                   std::to_string(w[3]) + ")");
+    detail::check_span(weights, product(w), kWhat, "weights");
+    check_zero_point(zero_point, integer_range(8, true), "conv2d_q8: weight zero point");
+    // Rows (tap, channel) with the channels rounded up to whole depth groups, columns the group's
+    // output channels.
+    const int64_t taps = w[0] * w[1], group_in = w[2], padded_in = round_up(group_in, gemm_layout::kDepthGroup);
+    const int64_t group_out = w[3] / groups;
+    require(taps * padded_in <= kMaxGemmDepth, "kernel taps x input channels (" + std::to_string(taps * padded_in) +
+                                                   ") exceeds " + std::to_string(kMaxGemmDepth) +
+                                                   ", beyond which int32 accumulators may overflow");
+    std::vector<int8_t> matrix(taps * padded_in * group_out);
+    for (int g = 0; g < groups; ++g) {
+        std::fill(matrix.begin(), matrix.end(), int8_t{0});
+        for (int64_t tap = 0; tap < taps; ++tap) {
+            for (int64_t c = 0; c < group_in; ++c) {
+                const int8_t* row = weights.data() + (tap * group_in + c) * w[3] + g * group_out;
+                std::copy(row, row + group_out, matrix.begin() + (tap * padded_in + c) * group_out);
+            }
+        }
+        per_group_.emplace_back(Span<const int8_t>(matrix), taps * padded_in, group_out, zero_point);
+    }
+}
 
 Shape conv2d_output_shape(const Shape& in, const Shape& w, const Conv2dSpec& spec) {
     return plan_conv(in, w, spec).output;
 }
 
+void conv2d_q8(Span<const uint8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
+               const Conv2dSpec& spec, Span<uint8_t> output, const KernelChoice& choice) {
+    conv(input, input_nhwc, weights, spec, output, choice);
+}
+void conv2d_q8(Span<const int8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
+               const Conv2dSpec& spec, Span<int8_t> output, const KernelChoice& choice) {
+    conv(input, input_nhwc, weights, spec, output, choice);
+}
+void conv2d_q8(Span<const uint8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
+               const Conv2dSpec& spec, Span<int32_t> output, const KernelChoice& choice) {
+    conv(input, input_nhwc, weights, spec, output, choice);
+}
+void conv2d_q8(Span<const int8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
+               const Conv2dSpec& spec, Span<int32_t> output, const KernelChoice& choice) {
+    conv(input, input_nhwc, weights, spec, output, choice);
+}
 void conv2d_q8(Span<const uint8_t> input, const Shape& input_nhwc, Span<const int8_t> weights,
                const Shape& weights_hwio, const Conv2dSpec& spec, Span<uint8_t> output, const KernelChoice& choice) {
     conv(input, input_nhwc, weights, weights_hwio, spec, output, choice);

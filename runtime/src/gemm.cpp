@@ -9,6 +9,7 @@
 #include "halide_call.h"
 #include "haqm/kernels.h"
 #include "kernel_registry.h"
+#include "product_call.h"
 
 namespace haqm {
 namespace {
@@ -16,7 +17,6 @@ namespace {
 using gemm_layout::kColumnPadding;
 using gemm_layout::kDepthGroup;
 using gemm_layout::kPanelWidth;
-constexpr int64_t kAutoScheduleMinimumExtent = 64;
 
 int64_t round_up(int64_t value, int64_t multiple) {
     return (value + multiple - 1) / multiple * multiple;
@@ -39,48 +39,25 @@ void gemm(Span<const A> a, int64_t m, const PackedWeights& b, const GemmSpec& sp
     const auto fn = detail::kernel_function<detail::gemm_q8_fn>(entry);
     const int32_t zero_points[2] = {spec.a_zero_point, b.zero_point()};
     const int64_t groups = round_up(k, kDepthGroup) / kDepthGroup;
-    // Runs the kernel on an m_run x n_run problem whose per-column arrays hold n_run entries.
-    auto run = [&](const A* a_data, int64_t m_run, int64_t n_run, const std::vector<int32_t>& sums,
-                   const detail::PreparedOutput& epilogue, Out* out_data) {
-        detail::BufferRef a_buf(a_data, {k, m_run});
+    const bool autoscheduled = std::string(entry.schedule) == "auto";
+    detail::run_product(autoscheduled, m, b.padded_n(), detail::column_arrays(b.column_sums().data(), out, 0, n),
+                        output.data(), n, [&](int64_t m_run, const detail::ColumnArrays& columns, Out* out_data,
+                                              int64_t row_stride) {
+        detail::BufferRef a_buf(a.data(), {k, m});
         detail::BufferRef zero_points_buf(zero_points, {2});
         detail::BufferRef b_buf(b.packed().data(), {kDepthGroup, kPanelWidth, groups, b.padded_n() / kPanelWidth});
-        detail::BufferRef sums_buf(sums.data(), {n_run});
-        detail::BufferRef bias_buf(epilogue.bias.data(), {n_run});
-        detail::BufferRef multiplier_buf(epilogue.multipliers.data(), {n_run});
-        detail::BufferRef shift_buf(epilogue.shifts.data(), {n_run});
-        detail::BufferRef scale_buf(epilogue.scales.data(), {n_run});
-        detail::BufferRef out_buf(out_data, {n_run, m_run});
+        detail::BufferRef sums_buf(columns.weight_sums, {columns.count});
+        detail::BufferRef bias_buf(columns.bias, {columns.count});
+        detail::BufferRef multiplier_buf(columns.multipliers, {columns.count});
+        detail::BufferRef shift_buf(columns.shifts, {columns.count});
+        detail::BufferRef scale_buf(columns.scales, {columns.count});
+        detail::BufferRef out_buf(out_data, {columns.count, m_run}, {1, row_stride});
         detail::run_kernel(what, [&] {
             return fn(a_buf.get(), zero_points_buf.get(), b_buf.get(), sums_buf.get(), bias_buf.get(),
-                      multiplier_buf.get(), shift_buf.get(), scale_buf.get(), spec.output_zero_point,
-                      epilogue.clamp.min, epilogue.clamp.max, out_buf.get());
+                      multiplier_buf.get(), shift_buf.get(), scale_buf.get(), spec.output_zero_point, out.clamp.min,
+                      out.clamp.max, out_buf.get());
         });
-    };
-    if (std::string(entry.schedule) != "auto" || (m >= kAutoScheduleMinimumExtent && n >= kAutoScheduleMinimumExtent)) {
-        run(a.data(), m, n, b.column_sums(), out, output.data());
-        return;
-    }
-    // The autoscheduled kernels tile the output 64 x 64 with Halide's default tail for outputs
-    // (shift inwards), so they cannot write a smaller output: smaller products run in padded
-    // scratch (extra rows repeat the zero point, extra columns reuse the weights' padding).
-    const int64_t m_run = std::max(m, kAutoScheduleMinimumExtent), n_run = b.padded_n();
-    std::vector<A> a_run(m_run * k, static_cast<A>(spec.a_zero_point));
-    std::copy(a.data(), a.data() + m * k, a_run.begin());
-    auto pad = [&](auto v) {
-        v.resize(n_run);
-        return v;
-    };
-    detail::PreparedOutput out_run = out;
-    out_run.bias = pad(out.bias);
-    out_run.multipliers = pad(out.multipliers);
-    out_run.shifts = pad(out.shifts);
-    out_run.scales = pad(out.scales);
-    std::vector<Out> result(m_run * n_run);
-    run(a_run.data(), m_run, n_run, pad(b.column_sums()), out_run, result.data());
-    for (int64_t row = 0; row < m; ++row) {
-        std::copy(result.begin() + row * n_run, result.begin() + row * n_run + n, output.data() + row * n);
-    }
+    });
 }
 
 }  // namespace

@@ -26,6 +26,15 @@ public:
             stride *= static_cast<int32_t>(extent);
         }
     }
+    // A strided view: extents and strides in elements, innermost first.
+    template <class T>
+    BufferRef(const T* data, std::initializer_list<int64_t> extents, std::initializer_list<int64_t> strides)
+        : BufferRef(data, extents) {
+        int i = 0;
+        for (int64_t stride : strides) {
+            dims_[i++].stride = static_cast<int32_t>(stride);
+        }
+    }
     BufferRef(const BufferRef&) = delete;
     BufferRef& operator=(const BufferRef&) = delete;
     halide_buffer_t* get() { return &buffer_; }

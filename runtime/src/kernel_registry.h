@@ -21,8 +21,9 @@ using gemm_q8_fn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*,
                            int32_t, halide_buffer_t*);
 
 using conv2d_q8_fn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*,
-                             halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, int32_t, int32_t, int32_t,
-                             int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, halide_buffer_t*);
+                             halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, int32_t, int32_t,
+                             int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t,
+                             int32_t, halide_buffer_t*);
 
 struct KernelEntry {
     const char* family;

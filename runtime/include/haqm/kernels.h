@@ -146,6 +146,36 @@ struct Conv2dSpec {
 // dilation, padding, group count, channel mismatch or a kernel larger than the padded input.
 Shape conv2d_output_shape(const Shape& input_nhwc, const Shape& weights_hwio, const Conv2dSpec& spec);
 
+// int8 HWIO weights packed once for conv2d_q8 (groups and weight zero point as the spec will say):
+// per group, the weights seen as a (kernel taps x input channels rounded up to 4) x output
+// channels matrix in the PackedWeights layout.
+class PackedConvWeights {
+public:
+    PackedConvWeights(Span<const int8_t> weights, const Shape& weights_hwio, int groups = 1, int32_t zero_point = 0);
+    const Shape& shape() const { return shape_; }
+    int groups() const { return groups_; }
+    int32_t zero_point() const { return zero_point_; }
+    const std::vector<PackedWeights>& per_group() const { return per_group_; }
+
+private:
+    Shape shape_;
+    int groups_;
+    int32_t zero_point_;
+    std::vector<PackedWeights> per_group_;
+};
+
+// The same convolution on weights packed once (spec.groups and spec.weight_zero_point must match
+// the packing).
+void conv2d_q8(Span<const uint8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
+               const Conv2dSpec& spec, Span<uint8_t> output, const KernelChoice& choice = {});
+void conv2d_q8(Span<const int8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
+               const Conv2dSpec& spec, Span<int8_t> output, const KernelChoice& choice = {});
+void conv2d_q8(Span<const uint8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
+               const Conv2dSpec& spec, Span<int32_t> output, const KernelChoice& choice = {});
+void conv2d_q8(Span<const int8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
+               const Conv2dSpec& spec, Span<int32_t> output, const KernelChoice& choice = {});
+
+// Packs the weights on every call.
 void conv2d_q8(Span<const uint8_t> input, const Shape& input_nhwc, Span<const int8_t> weights,
                const Shape& weights_hwio, const Conv2dSpec& spec, Span<uint8_t> output,
                const KernelChoice& choice = {});

@@ -1,0 +1,67 @@
+#include "register_tiles.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "gemm_layout.h"
+
+namespace haqm {
+
+using namespace Halide;
+
+// 6 x 4 int32 vectors (24 of 32 registers) with AVX-512 or aarch64, 4 x 2 with AVX2 and 2 x 4
+// with 128-bit vectors (8 of 16). The width must be whole weight panels dividing the padding.
+RegisterTile register_tile(const TileParams& params, const Target& target) {
+    const bool many_registers = target.has_feature(Target::AVX512) || (target.arch == Target::ARM && target.bits == 64);
+    const int lanes = target.natural_vector_size<int32_t>();
+    const bool narrow = lanes < 8;
+    const int rows = params.tile_m > 0 ? params.tile_m : (many_registers ? 6 : narrow ? 2 : 4);
+    const int vectors = params.tile_n_vectors > 0 ? params.tile_n_vectors : (many_registers || narrow ? 4 : 2);
+    const int columns = vectors * lanes;
+    if (columns % gemm_layout::kPanelWidth != 0 || gemm_layout::kColumnPadding % columns != 0) {
+        throw std::invalid_argument("tile columns (" + std::to_string(columns) + ") must be a multiple of " +
+                                    std::to_string(gemm_layout::kPanelWidth) + " dividing " +
+                                    std::to_string(gemm_layout::kColumnPadding));
+    }
+    return {rows, columns, lanes};
+}
+
+void schedule_register_tiles(TiledProduct& p, const RegisterTile& tile, bool vectorized, bool parallel) {
+    Var no("no"), mo("mo"), ni("ni"), mi("mi");
+    Expr M = p.output.output_buffer().dim(1).extent();
+
+    auto tile_output = [&](Stage s, int rows, bool parallel_columns) {
+        s.split(p.n, no, ni, tile.columns, TailStrategy::GuardWithIf)
+            .split(p.m, mo, mi, rows, TailStrategy::ShiftInwards)
+            .reorder(ni, mi, mo, no);
+        if (vectorized) {
+            s.vectorize(ni, tile.lanes).unroll(mi);
+        }
+        if (parallel) {
+            s.parallel(parallel_columns ? no : mo);
+        }
+    };
+    // Fewer rows than a register tile (matrix-vector products, tiny images): one-row tiles, so no
+    // row is computed for nothing, and only columns to share between threads. Otherwise whole
+    // tiles, the last one shifted inwards, so a tile always has the height the registers need.
+    tile_output(p.output.specialize(M < tile.rows), 1, true);
+    tile_output(p.output, tile.rows, false);
+
+    p.column_terms.compute_at(p.output, no);
+    // Whole panels of a whole tile: constant extents that unroll into registers.
+    p.dot.compute_at(p.output, mo)
+        .bound(p.nn, 0, gemm_layout::kPanelWidth)
+        .bound_extent(p.np, tile.columns / gemm_layout::kPanelWidth);
+    // The reduction outermost: the tile's accumulators stay in registers all along it.
+    std::vector<VarOrRVar> order{p.kk, p.nn, p.np, p.m};
+    order.insert(order.end(), p.outer_reduction.begin(), p.outer_reduction.end());
+    p.dot.update().reorder(order);
+    if (vectorized) {
+        p.column_terms.vectorize(p.n, tile.lanes, TailStrategy::GuardWithIf);
+        p.dot.vectorize(p.nn, tile.lanes).unroll(p.nn).unroll(p.np).unroll(p.m);
+        // Four depth values per lane reduced inside the vector: the pattern of vpdpbusd / sdot.
+        p.dot.update().atomic().vectorize(p.kk).vectorize(p.nn, tile.lanes).unroll(p.nn).unroll(p.np).unroll(p.m);
+    }
+}
+
+}  // namespace haqm
