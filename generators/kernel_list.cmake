@@ -10,6 +10,9 @@ set(HAQM_GEMM_PARAMS "" CACHE STRING "Extra generator parameters for the gemm_q8
 set(HAQM_GEMM_SCHEDULES_WITHOUT_VNNI naive interchange tiled auto)
 set(HAQM_CONV_SCHEDULES naive output_stationary weight_stationary tiled tiled_vec tiled_vec_par auto)
 set(HAQM_CONV_SCHEDULES_WITHOUT_VNNI naive tiled auto)
+# No `auto` for depthwise: Mullapudi2016's output tiles (shift inwards over all four dimensions)
+# read and write outside outputs smaller than its tiles.
+set(HAQM_DEPTHWISE_SCHEDULES naive tiled_vec tiled_vec_par)
 
 foreach(type IN ITEMS int8 uint8)
   if(type STREQUAL "int8")
@@ -51,6 +54,16 @@ foreach(type IN ITEMS int8 uint8)
                     PARAMS input.type=${type} output.type=${type} requantization=float)
     haqm_add_kernel(FAMILY conv2d_q8 VARIANT ${short}_s32 GENERATOR conv2d_q8 SCHEDULE ${schedule} ${options}
                     PARAMS input.type=${type} output.type=int32)
+  endforeach()
+  foreach(schedule IN LISTS HAQM_DEPTHWISE_SCHEDULES)
+    # No dot products in depthwise: the best instruction set without VNNI serves.
+    set(options SKIP_ISAS avx512_vnni)
+    haqm_add_kernel(FAMILY depthwise_conv2d_q8 VARIANT ${short}_${short} GENERATOR depthwise_conv2d_q8
+                    SCHEDULE ${schedule} ${options} PARAMS input.type=${type} output.type=${type})
+    haqm_add_kernel(FAMILY depthwise_conv2d_q8 VARIANT ${short}_${short}_float GENERATOR depthwise_conv2d_q8
+                    SCHEDULE ${schedule} ${options} PARAMS input.type=${type} output.type=${type} requantization=float)
+    haqm_add_kernel(FAMILY depthwise_conv2d_q8 VARIANT ${short}_s32 GENERATOR depthwise_conv2d_q8
+                    SCHEDULE ${schedule} ${options} PARAMS input.type=${type} output.type=int32)
   endforeach()
 endforeach()
 haqm_add_kernel(FAMILY dequantize VARIANT s32 GENERATOR dequantize SCHEDULE default PARAMS input.type=int32)

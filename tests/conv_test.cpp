@@ -128,8 +128,8 @@ TEST_P(ConvTest, MatchesReferenceOnOddShapes) {
     const std::vector<Shape7> shapes = {
         {1, 1, 1, 1, 1, 1, 1, false},  {1, 3, 5, 1, 1, 1, 1, false},   {5, 3, 17, 3, 1, 1, 1, false},
         {7, 17, 5, 3, 2, 1, 1, true},  {9, 5, 3, 5, 1, 2, 1, false},   {8, 6, 9, 3, 2, 1, 3, true},
-        {6, 4, 4, 3, 1, 1, 4, false},  {11, 3, 17, 7, 2, 1, 1, true},  {4, 17, 17, 1, 1, 1, 1, false},
-        {3, 2, 6, 5, 1, 2, 2, false},  {10, 16, 32, 3, 1, 1, 1, true}, {5, 1, 3, 3, 2, 2, 1, true},
+        {6, 4, 4, 3, 1, 1, 2, false},  {11, 3, 17, 7, 2, 1, 1, true},  {4, 17, 17, 1, 1, 1, 1, false},
+        {3, 4, 6, 5, 1, 2, 2, false},  {10, 16, 32, 3, 1, 1, 1, true}, {5, 1, 3, 3, 2, 2, 1, true},
     };
     for (const auto& s : shapes) {
         const ConvCase c = random_conv_case(s.size, s.in_channels, s.out_channels, s.kernel, s.stride, s.dilation,
@@ -165,6 +165,56 @@ std::vector<std::tuple<std::string, std::string>> all_conv_variants() {
 INSTANTIATE_TEST_SUITE_P(AllSchedulesAndIsas, ConvTest, ::testing::ValuesIn(all_conv_variants()),
                          [](const auto& info) {
                              return testing::param_name(std::get<0>(info.param) + "_" + std::get<1>(info.param));
+                         });
+
+// Depthwise convolutions (one input channel per group, channel multiplier 1 to 3) on the
+// depthwise kernels' schedules.
+class DepthwiseTest : public ConvTest {};
+
+TEST_P(DepthwiseTest, MatchesReferenceOnOddShapes) {
+    struct DepthwiseShape {
+        int64_t size, channels, multiplier, kernel;
+        int stride, dilation;
+        bool same;
+    };
+    const std::vector<DepthwiseShape> shapes = {
+        {1, 1, 1, 1, 1, 1, false}, {1, 3, 2, 3, 1, 1, true},  {5, 5, 1, 3, 1, 1, true},  {7, 17, 1, 3, 2, 1, true},
+        {9, 3, 3, 5, 1, 2, false}, {11, 16, 1, 7, 2, 1, true}, {4, 17, 2, 1, 1, 1, false}, {12, 32, 1, 3, 1, 1, true},
+        {6, 24, 1, 3, 2, 1, false},
+    };
+    for (const auto& s : shapes) {
+        const ConvCase c = random_conv_case(s.size, s.channels, s.channels * s.multiplier, s.kernel, s.stride,
+                                            s.dilation, static_cast<int>(s.channels), s.same);
+        run_all_outputs<uint8_t>(c, choice());
+        run_all_outputs<int8_t>(c, choice());
+    }
+}
+
+TEST_P(DepthwiseTest, MatchesReferenceAtExtremeValues) {
+    ConvCase c = random_conv_case(5, 8, 8, 3, 1, 1, 8, true);
+    c.spec.input_zero_point = 0;
+    c.spec.weight_zero_point = 127;
+    c.spec.output_zero_point = 0;
+    c.input[0] = 2;
+    c.input[2] = 7;
+    const std::vector<uint8_t> input(2 * 5 * 7 * 8, 255);
+    const std::vector<int8_t> weights(3 * 3 * 1 * 8, -128);
+    expect_conv_matches<uint8_t, uint8_t>(c, input, weights, choice());
+    expect_conv_matches<uint8_t, int32_t>(c, input, weights, choice());
+}
+
+std::vector<std::tuple<std::string, std::string>> all_depthwise_variants() {
+    std::vector<std::tuple<std::string, std::string>> variants{{"", ""}};  // the default choice
+    for (const auto& v : kernel_variants("depthwise_conv2d_q8")) {
+        variants.emplace_back(v.schedule, v.isa);
+    }
+    return variants;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllSchedulesAndIsas, DepthwiseTest, ::testing::ValuesIn(all_depthwise_variants()),
+                         [](const auto& info) {
+                             const std::string name = std::get<0>(info.param) + "_" + std::get<1>(info.param);
+                             return testing::param_name(name == "_" ? "default" : name);
                          });
 
 TEST(ConvErrors, BadParametersAreClearErrors) {

@@ -87,6 +87,33 @@ ConvPlan plan_conv(const Shape& in, const Shape& w, const Conv2dSpec& spec) {
 }
 
 template <class A, class Out>
+void depthwise(Span<const A> input, const Shape& in, const PackedConvWeights& weights, const ConvPlan& plan,
+               const Conv2dSpec& spec, const detail::PreparedOutput& prepared, Span<Out> output,
+               const KernelChoice& choice) {
+    constexpr const char* what = "depthwise_conv2d_q8";
+    const Shape& w = weights.shape();
+    const Shape& out = plan.output;
+    const auto& entry = detail::find_kernel(what, prepared.variant, choice);
+    const auto fn = detail::kernel_function<detail::depthwise_conv2d_q8_fn>(entry);
+    const int32_t zero_points[2] = {spec.input_zero_point, spec.weight_zero_point};
+    detail::BufferRef in_buf(input.data(), {in[3], in[2], in[1], in[0]});
+    detail::BufferRef zero_points_buf(zero_points, {2});
+    detail::BufferRef w_buf(weights.depthwise_weights().data(), {w[3], w[1], w[0]});
+    detail::BufferRef bias_buf(prepared.bias.data(), {w[3]});
+    detail::BufferRef multiplier_buf(prepared.multipliers.data(), {w[3]});
+    detail::BufferRef shift_buf(prepared.shifts.data(), {w[3]});
+    detail::BufferRef scale_buf(prepared.scales.data(), {w[3]});
+    detail::BufferRef out_buf(output.data(), {out[3], out[2], out[1], out[0]});
+    detail::run_kernel(what, [&] {
+        return fn(in_buf.get(), zero_points_buf.get(), w_buf.get(), bias_buf.get(), multiplier_buf.get(),
+                  shift_buf.get(), scale_buf.get(), static_cast<int32_t>(w[3] / in[3]), spec.stride_w, spec.stride_h,
+                  spec.dilation_w, spec.dilation_h, static_cast<int32_t>(plan.pad_left),
+                  static_cast<int32_t>(plan.pad_top), spec.output_zero_point, prepared.clamp.min, prepared.clamp.max,
+                  out_buf.get());
+    });
+}
+
+template <class A, class Out>
 void conv(Span<const A> input, const Shape& in, const PackedConvWeights& weights, const Conv2dSpec& spec,
           Span<Out> output, const KernelChoice& choice) {
     const Shape& w = weights.shape();
@@ -102,6 +129,10 @@ void conv(Span<const A> input, const Shape& in, const PackedConvWeights& weights
     const int64_t out_channels = w[3];
     const auto prepared = detail::prepare_output<A, Out>(spec, out_channels, kWhat);
 
+    if (weights.depthwise()) {
+        depthwise(input, in, weights, plan, spec, prepared, output, choice);
+        return;
+    }
     const auto& entry = detail::find_kernel(kWhat, prepared.variant, choice);
     const auto fn = detail::kernel_function<detail::conv2d_q8_fn>(entry);
     const bool autoscheduled = std::string(entry.schedule) == "auto";
@@ -170,6 +201,10 @@ PackedConvWeights::PackedConvWeights(Span<const int8_t> weights, const Shape& w,
     require(taps * padded_in <= kMaxGemmDepth, "kernel taps x input channels (" + std::to_string(taps * padded_in) +
                                                    ") exceeds " + std::to_string(kMaxGemmDepth) +
                                                    ", beyond which int32 accumulators may overflow");
+    if (depthwise()) {
+        depthwise_weights_.assign(weights.data(), weights.data() + product(w));
+        return;
+    }
     std::vector<int8_t> matrix(taps * padded_in * group_out);
     for (int g = 0; g < groups; ++g) {
         std::fill(matrix.begin(), matrix.end(), int8_t{0});

@@ -132,10 +132,9 @@ std::vector<KernelChoice> kernel_variants(const std::string& family) {
 }
 
 std::string default_schedule(const std::string& family) {
-    if (family == "gemm_q8") {
-        return "tiled_vec_par";
-    }
-    return family == "conv2d_q8" ? "tiled_vec_par" : "default";
+    // The product kernels' fastest; the elementwise ones have one schedule.
+    const bool has_threaded_tiles = family == "gemm_q8" || family == "conv2d_q8" || family == "depthwise_conv2d_q8";
+    return has_threaded_tiles ? "tiled_vec_par" : "default";
 }
 
 }  // namespace haqm

@@ -25,6 +25,11 @@ using conv2d_q8_fn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t
                              int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t,
                              int32_t, halide_buffer_t*);
 
+using depthwise_conv2d_q8_fn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*,
+                                       halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, int32_t, int32_t,
+                                       int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t,
+                                       halide_buffer_t*);
+
 struct KernelEntry {
     const char* family;
     const char* variant;

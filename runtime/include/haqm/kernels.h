@@ -148,22 +148,29 @@ Shape conv2d_output_shape(const Shape& input_nhwc, const Shape& weights_hwio, co
 
 // int8 HWIO weights packed once for conv2d_q8 (groups and weight zero point as the spec will say):
 // per group, the weights seen as a (kernel taps x input channels rounded up to 4) x output
-// channels matrix in the PackedWeights layout.
+// channels matrix in the PackedWeights layout. Depthwise weights (one input channel per group)
+// stay as they are: the depthwise kernels read HWIO directly.
 class PackedConvWeights {
 public:
     PackedConvWeights(Span<const int8_t> weights, const Shape& weights_hwio, int groups = 1, int32_t zero_point = 0);
     const Shape& shape() const { return shape_; }
     int groups() const { return groups_; }
     int32_t zero_point() const { return zero_point_; }
+    bool depthwise() const { return groups_ > 1 && shape_[2] == 1; }
     const std::vector<PackedWeights>& per_group() const { return per_group_; }
+    const std::vector<int8_t>& depthwise_weights() const { return depthwise_weights_; }
 
 private:
     Shape shape_;
     int groups_;
     int32_t zero_point_;
     std::vector<PackedWeights> per_group_;
+    std::vector<int8_t> depthwise_weights_;
 };
 
+// A convolution whose groups each hold one input channel (depthwise, MobileNet: groups = input
+// channels, output channels = input channels x a channel multiplier) runs the depthwise kernels,
+// family "depthwise_conv2d_q8", whose schedules are named in `choice`.
 // The same convolution on weights packed once (spec.groups and spec.weight_zero_point must match
 // the packing).
 void conv2d_q8(Span<const uint8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
