@@ -42,9 +42,15 @@
 
 #include "haqm/kernels.h"
 #include "haqm/quant.h"
+#include "bench_support.h"
 #include "peak.h"
 
 namespace {
+
+using haqm::bench::kRepetitions;
+using haqm::bench::median_gops;
+using haqm::bench::run_timed;
+using haqm::bench::set_counters;
 
 // One quantized problem for the int8 implementations: u8 activations with a zero point times
 // symmetric int8 weights, requantized to u8 with an output zero point and one output scale.
@@ -55,7 +61,6 @@ constexpr double kWeightScale = 0.01;
 constexpr double kOutputScale = 0.5;
 
 constexpr int kThreadCounts[] = {1, 2};
-constexpr int kRepetitions = 3;
 constexpr double kMinSecondsPerRepetition = 0.3;
 
 // These schedules run at 1-3 GOPS: above this many MACs each of their rows takes seconds to
@@ -111,13 +116,6 @@ double peak_gops(Arithmetic arithmetic, int threads) {
                                           : haqm::bench::cached_fp32_peak_gflops(threads).gops;
 }
 
-// Median GOPS of each finished benchmark, by name: filled by CollectingReporter as soon as a
-// benchmark's repetitions are done, read by later haqm rows (vs_onednn) and by the summary.
-std::map<std::string, double>& median_gops() {
-    static std::map<std::string, double> results;
-    return results;
-}
-
 // The inputs of one shape, made on first use and shared by every implementation and thread count,
 // so all of them multiply the same numbers. Benchmarks run one at a time on the main thread, so
 // the cache needs no lock.
@@ -154,36 +152,6 @@ const ShapeData& shape_data(const GemmShape& shape) {
     }
     data.weights_f32.assign(data.weights.begin(), data.weights.end());
     return cache.emplace(shape.name(), std::move(data)).first->second;
-}
-
-// Runs `body` as the benchmark loop and returns its GOPS. The loop is timed here as well (the span
-// the library measures as real time) so that GOPS and the counters derived from it are plain
-// numbers; the library's rate counters would print as "GOPS=800/s".
-template <class Body>
-double run_timed(benchmark::State& state, double ops_per_iteration, const Body& body) {
-    const auto start = std::chrono::steady_clock::now();
-    for (auto _ : state) {
-        body();
-    }
-    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-    return ops_per_iteration * static_cast<double>(state.iterations()) / elapsed.count() / 1e9;
-}
-
-void set_counters(benchmark::State& state, double gops, double peak) {
-    state.counters["GOPS"] = gops;
-    if (peak > 0.0) {
-        state.counters["pct_of_peak"] = 100.0 * gops / peak;
-    }
-}
-
-// haqm::Error and dnnl::error end the row with the message (an error row), not the program.
-template <class Body>
-void skip_on_error(benchmark::State& state, const Body& body) {
-    try {
-        body();
-    } catch (const std::exception& e) {
-        state.SkipWithError(e.what());
-    }
 }
 
 // The instruction set gemm_q8 runs `schedule` with when none is asked for: the first of the CPU's
@@ -231,10 +199,7 @@ void bench_haqm(benchmark::State& state, const GemmShape& shape, const std::stri
     multiply();  // untimed: starts the thread pool, faults the output in, reports errors early
     const double gops = run_timed(state, shape.ops(), multiply);
     set_counters(state, gops, peak);
-    const auto onednn = median_gops().find(benchmark_name(kOneDnnName, shape, threads));
-    if (onednn != median_gops().end() && onednn->second > 0.0) {
-        state.counters["vs_onednn"] = gops / onednn->second;
-    }
+    haqm::bench::set_ratio(state, "vs_onednn", gops, benchmark_name(kOneDnnName, shape, threads));
     state.SetLabel(haqm_label(schedule, requantization, threads));
 }
 
@@ -301,40 +266,9 @@ void bench_openblas(benchmark::State& state, const GemmShape& shape, int threads
     state.SetLabel(std::string("fp32, OpenBLAS ") + openblas_get_corename() + " kernels");
 }
 
-// Shows every result as the default display reporter would (so --benchmark_format still works)
-// and keeps each benchmark's median GOPS in median_gops().
-class CollectingReporter : public benchmark::BenchmarkReporter {
-public:
-    bool ReportContext(const Context& context) override { return display_->ReportContext(context); }
-
-    void ReportRuns(const std::vector<Run>& runs) override {
-        for (const auto& run : runs) {
-            if (run.error_occurred || run.run_type != Run::RT_Aggregate || run.aggregate_name != "median") {
-                continue;
-            }
-            const auto gops = run.counters.find("GOPS");
-            if (gops != run.counters.end()) {
-                median_gops()[run.run_name.function_name] = gops->second.value;
-            }
-        }
-        display_->ReportRuns(runs);
-    }
-
-    void Finalize() override { display_->Finalize(); }
-
-private:
-    benchmark::BenchmarkReporter* display_ = benchmark::CreateDefaultDisplayReporter();  // the library owns it
-};
-
 template <class Body>
 void register_row(std::vector<Row>& rows, Row row, Body body) {
-    benchmark::RegisterBenchmark(row.name.c_str(),
-                                 [body](benchmark::State& state) { skip_on_error(state, [&] { body(state); }); })
-        ->UseRealTime()
-        ->MinTime(kMinSecondsPerRepetition)
-        ->Repetitions(kRepetitions)
-        ->ReportAggregatesOnly(true)
-        ->Unit(benchmark::kMicrosecond);
+    haqm::bench::register_row(row.name, kMinSecondsPerRepetition, body);
     rows.push_back(std::move(row));
 }
 
@@ -377,17 +311,6 @@ void register_rows(std::vector<Row>& rows, std::vector<Row>& skipped) {
     }
 }
 
-// "1.23x" of `value` over the result of benchmark `baseline`, or "-" if that did not run.
-std::string ratio(double value, const std::string& baseline) {
-    const auto found = median_gops().find(baseline);
-    if (found == median_gops().end() || found->second <= 0.0) {
-        return "-";
-    }
-    char text[32];
-    std::snprintf(text, sizeof(text), "%.2fx", value / found->second);
-    return text;
-}
-
 void print_summary(const std::vector<Row>& rows, const std::vector<Row>& skipped) {
     std::vector<const Row*> finished;
     std::set<std::pair<Arithmetic, int>> peaks_used;
@@ -424,8 +347,8 @@ void print_summary(const std::vector<Row>& rows, const std::vector<Row>& skipped
         }
         std::printf("%-16s %7d  %-26s %9.2f %8s %10s %9s\n", row->shape.name().c_str(), row->threads,
                     row->implementation.c_str(), gops, percent,
-                    ratio(gops, benchmark_name(kOneDnnName, row->shape, row->threads)).c_str(),
-                    ratio(gops, benchmark_name(kHaqmNaiveName, row->shape, row->threads)).c_str());
+                    haqm::bench::ratio_text(gops, benchmark_name(kOneDnnName, row->shape, row->threads)).c_str(),
+                    haqm::bench::ratio_text(gops, benchmark_name(kHaqmNaiveName, row->shape, row->threads)).c_str());
     }
     // Only for shapes that ran: with a --benchmark_filter that excludes them the note is noise.
     std::set<std::string> schedules, shapes;
@@ -474,7 +397,7 @@ int main(int argc, char** argv) {
     }
     std::vector<Row> rows, skipped;
     register_rows(rows, skipped);
-    CollectingReporter reporter;
+    haqm::bench::CollectingReporter reporter;
     benchmark::RunSpecifiedBenchmarks(&reporter);
     print_summary(rows, skipped);
     benchmark::Shutdown();

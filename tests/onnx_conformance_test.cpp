@@ -25,6 +25,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -558,7 +559,8 @@ haqm::Conv2dSpec conv_spec(const onnx::NodeProto& node, const haqm::Shape& x, co
         } else if (name == "kernel_shape" && ints.size() == 2 && ints[0] == w[2] && ints[1] == w[3]) {
             // the weights' own spatial shape: nothing to pass on
         } else {
-            throw std::runtime_error(node.op_type() + ": attribute '" + name + "' of this type or value is not supported");
+            throw std::runtime_error(node.op_type() + ": attribute '" + name +
+                                     "' of this type or value is not supported");
         }
     }
     if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
@@ -597,8 +599,11 @@ std::vector<int32_t> int32_bias(const Tensor* bias) {
     return bias->integers;
 }
 
-// Requantized in float as the ONNX reference does: round_half_even(acc * scale) + y_zero_point with
-// scale = x_scale * w_scale / y_scale in float32, multiplied first, then divided.
+// Requantized in float: round_half_even(float32(acc) * scale) + y_zero_point, with
+// scale = x_scale * w_scale / y_scale in float32, multiplied first, then divided (ONNX's order).
+// ONNX's later numpy reference (onnx.reference, 1.13+) multiplies in float64 and adds the zero point
+// before rounding; the two differ only on products at or within float32 rounding of a .5 tie, and
+// the ONNX 1.12 data has none (every product is within 1e-6 of an integer).
 Tensor qlinear_conv(const onnx::NodeProto& node, const NodeInputs& inputs) {
     const Tensor& x = inputs.required(0, "x");
     const float x_scale = single_scale(inputs.required(1, "x_scale"), "x_scale");
@@ -656,20 +661,20 @@ Tensor conv_integer(const onnx::NodeProto& node, const NodeInputs& inputs) {
 // Float Conv has no float kernel in haqm; it runs the way a quantized model would:
 //   x -> uint8, per tensor, asymmetric over [min(x), max(x)]   (step sx)
 //   W -> int8, per output channel, symmetric over max |W[m]|   (step sw[m], zero point 0)
-//   B -> int32 with scale sx * sw[m] (float32), zero point 0
-//   conv2d_q8 to int32, dequantized per channel with the same scale sx * sw[m].
+//   B -> int32 with scale sx * sw[m] (the exact product), zero point 0
+//   conv2d_q8 to int32, dequantized per channel with scale float32(sx * sw[m]).
 // For one output, with x^ = x - ex and w^ = w - ew the dequantized values,
 //   x * w - x^ * w^ = x * ew + w * ex - ex * ew,
 // so, summed over the taps inside the image (padding is exactly 0 on both sides),
 //   |y - y^| <= sum_taps (|x| * ew + |w| * ex + ex * ew) + eb,
 // where ex <= sx / 2, ew <= sw[m] / 2 and eb <= sx * sw[m] / 2 (bias, when present) are the
-// rounding errors of quantization. Quantize divides in float32 by a float32 scale, each rounding
-// relatively by at most u = 2^-24, and no value is more than 256 steps from the zero point, so a
-// value may be off by 2 * 256 * u = 2^-15 steps more than half a step: ex and ew are taken as
-// (1/2 + 2^-15) steps. Both sides also round in float32: ONNX's float32 sum over n terms by at most
-// (n + 1) * u * sum |x * w| (terms including the bias), haqm's dequantization (int32 -> float, the
-// scale product, the product) by at most 4 * u * |y^|. The sum of these is the bound of each
-// element; nothing is a tuned constant.
+// rounding errors of quantization. Quantize computes x / step in float32 with a step that is itself
+// a rounded float32, each off by a relative u = 2^-24 at most; as |x| / step <= 256, that moves a
+// value (or, at the end of the range, where it clamps) by at most 2 * 256 * u = 2^-15 steps, so ex
+// and ew are taken as (1/2 + 2^-15) steps. Both sides also round in float32: ONNX's float32 sum of
+// n terms (the bias counted) by at most (n + 1) * u * sum |term|, haqm's dequantization (int32 ->
+// float, float32(sx * sw[m]), the product: three roundings) by at most 4 * u * |y^|. The sum of
+// these is each element's bound; nothing in it is a tuned constant.
 constexpr double kFloat32Rounding = std::numeric_limits<float>::epsilon() / 2;  // u = 2^-24
 constexpr double kQuantizationSteps = 0.5 + 1.0 / 32768;                      // half a step + 2^-15
 
@@ -711,7 +716,7 @@ std::vector<double> conv_error_bounds(const Tensor& x, const Tensor& w, const Te
                         }
                     }
                     if (bias) {
-                        bound += static_cast<double>(x_scale * w_scales[m]) / 2;
+                        bound += static_cast<double>(x_scale) * w_scales[m] / 2;
                         magnitude += std::abs(bias->floats[m]);
                         ++terms;
                     }
@@ -740,10 +745,17 @@ NodeResult quantized_conv(const onnx::NodeProto& node, const NodeInputs& inputs)
     const Tensor* bias = inputs.optional(2);
     expect_type(x, {TensorType::FLOAT}, "X");
     expect_type(w, {TensorType::FLOAT}, "W");
+    haqm::Conv2dSpec spec = conv_spec(node, x.shape, w.shape);
+    if (x.floats.empty() || w.floats.empty()) {
+        throw std::runtime_error("Conv of an empty tensor");
+    }
     if (bias) {
         expect_type(*bias, {TensorType::FLOAT}, "B");
+        if (static_cast<int64_t>(bias->floats.size()) != w.shape[0]) {
+            throw std::runtime_error("B has " + std::to_string(bias->floats.size()) + " values for " +
+                                     std::to_string(w.shape[0]) + " output channels");
+        }
     }
-    haqm::Conv2dSpec spec = conv_spec(node, x.shape, w.shape);
     const auto [x_min, x_max] = std::minmax_element(x.floats.begin(), x.floats.end());
     haqm::QuantScheme x_scheme;
     x_scheme.is_signed = false;
@@ -769,8 +781,8 @@ NodeResult quantized_conv(const onnx::NodeProto& node, const NodeInputs& inputs)
     haqm::QuantizationSpec y_spec{{}, std::vector<int32_t>(out_channels, 0), 1, 8};  // NCHW: channels on axis 1
     for (int64_t m = 0; m < out_channels; ++m) {
         y_spec.scales.push_back(x_scale * w_scales[m]);
-        if (bias) {
-            const double q = std::nearbyint(bias->floats[m] / static_cast<double>(y_spec.scales[m]));
+        if (bias) {  // sx * sw[m] is exact in double
+            const double q = std::nearbyint(bias->floats[m] / (static_cast<double>(x_scale) * w_scales[m]));
             if (!(std::abs(q) <= std::numeric_limits<int32_t>::max())) {
                 throw std::runtime_error("B[" + std::to_string(m) + "] does not fit int32 at scale x_scale * w_scale");
             }
@@ -916,7 +928,8 @@ struct BoundedComparison {
     double largest_fraction = 0;  // max |haqm - ONNX| / bound
 };
 
-BoundedComparison compare_within_bounds(const Tensor& actual, const Tensor& expected, const std::vector<double>& bounds) {
+BoundedComparison compare_within_bounds(const Tensor& actual, const Tensor& expected,
+                                        const std::vector<double>& bounds) {
     BoundedComparison comparison;
     if (!same_type_and_shape(actual, expected) || actual.floats.size() != bounds.size()) {
         return comparison;
@@ -1019,19 +1032,20 @@ TEST_P(OnnxNodeTest, MatchesOnnxReference) {
             const DataSet data = load_data_set(model.graph(), dir);
             const NodeResult result = run_node(node, data.values);
             const size_t count = element_count(data.expected.shape);
-            std::cout << name << "/" << dir.filename().string() << " (" << node.op_type() << "): ";
+            std::ostringstream line;
+            line << name << "/" << dir.filename().string() << " (" << node.op_type() << "): ";
             if (result.error_bounds.empty()) {
                 const size_t exact = count_exact_elements(result.output, data.expected, result.tolerance);
-                std::cout << exact << " of " << count << " elements exactly equal" << std::endl;
+                line << exact << " of " << count << " elements exactly equal";
                 matching_elements += exact;
             } else {
                 const BoundedComparison c = compare_within_bounds(result.output, data.expected, result.error_bounds);
-                std::cout << c.within << " of " << count << " elements within the quantization error bound (largest "
-                          << "error " << std::setprecision(3) << c.largest_error << ", " << std::fixed
-                          << std::setprecision(0) << 100 * c.largest_fraction << "% of its bound)"
-                          << std::defaultfloat << std::setprecision(6) << std::endl;
+                line << c.within << " of " << count << " elements within the quantization error bound (largest error "
+                     << std::setprecision(3) << c.largest_error << ", " << std::fixed << std::setprecision(0)
+                     << 100 * c.largest_fraction << "% of its bound)";
                 matching_elements += c.within;
             }
+            std::cout << line.str() << std::endl;
             elements += count;
         }
     } catch (const Unsupported& e) {
