@@ -90,14 +90,14 @@ public:
         channel_sums(px, py, b) = 0;
         channel_sums(px, py, b) += cast<int32_t>(a_padded(rc, px, py, b));
         RDom rt(0, kernel_w, 0, kernel_h, "rt");
-        Func window_sums("window_sums");
-        window_sums(m) = 0;
-        window_sums(m) += channel_sums(x * stride_x + rt.x * dilation_x, y * stride_y + rt.y * dilation_y, image);
+        Func window_sums("window_sums");  // per output pixel (ox, oy, b)
+        window_sums(ox, oy, b) = 0;
+        window_sums(ox, oy, b) += channel_sums(ox * stride_x + rt.x * dilation_x, oy * stride_y + rt.y * dilation_y, b);
 
         Expr depth = kernel_w * kernel_h * C;
         Func column_terms("column_terms");
         column_terms(n) = bias(n) - za * weight_sums(n) + depth * za * zb;
-        Expr acc = dot(n % kPanelWidth, n / kPanelWidth, m) - zb * window_sums(m) + column_terms(n);
+        Expr acc = dot(n % kPanelWidth, n / kPanelWidth, m) - zb * window_sums(x, y, image) + column_terms(n);
         output(n, m) = haqm::epilogue(output.type(), requantization, acc,
                                       {multiplier(n), shift(n), scale(n), output_zero_point, output_min, output_max});
 
@@ -144,7 +144,7 @@ public:
     }
 
 private:
-    Var c{"c"}, px{"px"}, py{"py"}, b{"b"}, n{"n"}, m{"m"}, nn{"nn"}, np{"np"};
+    Var c{"c"}, px{"px"}, py{"py"}, ox{"ox"}, oy{"oy"}, b{"b"}, n{"n"}, m{"m"}, nn{"nn"}, np{"np"};
 };
 
 }  // namespace

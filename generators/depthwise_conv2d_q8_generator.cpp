@@ -51,7 +51,7 @@ public:
         Expr value = input(clamp(c, 0, C - 1), clamp(in_x, 0, W - 1), clamp(in_y, 0, H - 1), clamp(b, 0, N - 1));
         Expr outside = in_x < 0 || in_x >= W || in_y < 0 || in_y >= H;
         Func a_padded("a_padded");
-        a_padded(c, px, py, b) = select(outside, cast<int16_t>(za), cast<int16_t>(value));
+        a_padded(c, px, py, b) = select(outside, cast(input.type(), za), value);
 
         // Channel reads are clamped, so schedules may compute whole vectors past the last channel.
         const Expr out_channels = weights.dim(0).extent();
@@ -82,7 +82,7 @@ public:
         }
 
         haqm::DepthwisePipeline pipeline{output, acc, a_padded, w_centered, channel_terms,
-                                         co, x, y, b, r, channel_multiplier};
+                                         co, x, y, b, r, channel_multiplier, kernel_w, kernel_h};
         haqm::schedule_depthwise(schedule, pipeline, get_target());
     }
 

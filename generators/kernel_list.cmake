@@ -13,6 +13,8 @@ set(HAQM_CONV_SCHEDULES_WITHOUT_VNNI naive tiled auto)
 # No `auto` for depthwise: Mullapudi2016's output tiles (shift inwards over all four dimensions)
 # read and write outside outputs smaller than its tiles.
 set(HAQM_DEPTHWISE_SCHEDULES naive tiled_vec tiled_vec_par)
+set(HAQM_POOL_SCHEDULES naive tiled_vec tiled_vec_par)
+set(HAQM_FLAT_SCHEDULES naive default)
 
 foreach(type IN ITEMS int8 uint8)
   if(type STREQUAL "int8")
@@ -23,6 +25,8 @@ foreach(type IN ITEMS int8 uint8)
   haqm_add_kernel(FAMILY quantize VARIANT ${short} GENERATOR quantize SCHEDULE default PARAMS output.type=${type})
   haqm_add_kernel(FAMILY dequantize VARIANT ${short} GENERATOR dequantize SCHEDULE default PARAMS input.type=${type})
   haqm_add_kernel(FAMILY requantize VARIANT ${short} GENERATOR requantize SCHEDULE default PARAMS output.type=${type})
+  haqm_add_kernel(FAMILY im2col_q8 VARIANT ${short} GENERATOR im2col_q8 SCHEDULE default PARAMS input.type=${type}
+                  output.type=${type})
   foreach(schedule IN LISTS HAQM_GEMM_SCHEDULES)
     set(options "")
     if(schedule STREQUAL "tiled_vec")
@@ -64,6 +68,19 @@ foreach(type IN ITEMS int8 uint8)
                     SCHEDULE ${schedule} ${options} PARAMS input.type=${type} output.type=${type} requantization=float)
     haqm_add_kernel(FAMILY depthwise_conv2d_q8 VARIANT ${short}_s32 GENERATOR depthwise_conv2d_q8
                     SCHEDULE ${schedule} ${options} PARAMS input.type=${type} output.type=int32)
+  endforeach()
+  # Pooling, add and table lookup have no dot products either.
+  foreach(schedule IN LISTS HAQM_POOL_SCHEDULES)
+    foreach(kind IN ITEMS max average)
+      haqm_add_kernel(FAMILY pool_q8 VARIANT ${short}_${kind} GENERATOR pool_q8 SCHEDULE ${schedule}
+                      SKIP_ISAS avx512_vnni PARAMS kind=${kind} input.type=${type} output.type=${type})
+    endforeach()
+  endforeach()
+  foreach(schedule IN LISTS HAQM_FLAT_SCHEDULES)
+    haqm_add_kernel(FAMILY add_q8 VARIANT ${short} GENERATOR add_q8 SCHEDULE ${schedule} SKIP_ISAS avx512_vnni
+                    PARAMS a.type=${type} b.type=${type} output.type=${type})
+    haqm_add_kernel(FAMILY lut_q8 VARIANT ${short} GENERATOR lut_q8 SCHEDULE ${schedule} SKIP_ISAS avx512_vnni
+                    PARAMS input.type=${type} table.type=${type} output.type=${type})
   endforeach()
 endforeach()
 haqm_add_kernel(FAMILY dequantize VARIANT s32 GENERATOR dequantize SCHEDULE default PARAMS input.type=int32)

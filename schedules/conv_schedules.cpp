@@ -50,6 +50,9 @@ void schedule_conv(const std::string& name, const TileParams& params, ConvPipeli
         const Var c = p.a_padded.args()[0];
         p.a_padded.vectorize(c, byte_lanes, TailStrategy::GuardWithIf);
         p.channel_sums.update().atomic().vectorize(p.rc.x, byte_lanes);
+        const Var ox = p.window_sums.args()[0];
+        p.window_sums.vectorize(ox, tile.lanes, TailStrategy::GuardWithIf);
+        p.window_sums.update().vectorize(ox, tile.lanes, TailStrategy::GuardWithIf);
     }
     if (parallel) {
         p.a_padded.parallel(p.a_padded.args()[2]);

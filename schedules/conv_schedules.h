@@ -11,7 +11,7 @@ struct ConvPipeline {
     TiledProduct product;       // output (co, m), dot (nn, np, m) over (kk, cg, kx, ky), column_terms
     Halide::Func a_padded;      // (c, px, py, b) the input padded with its zero point
     Halide::Func channel_sums;  // (px, py, b), update over rc
-    Halide::Func window_sums;   // (m)
+    Halide::Func window_sums;   // (ox, oy, b) per output pixel
     Halide::RDom rc;
 };
 

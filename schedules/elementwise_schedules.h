@@ -10,4 +10,13 @@ namespace haqm {
 void schedule_elementwise(const std::string& name, Halide::Func output, const Halide::Var& inner,
                           const Halide::Var& channel, const Halide::Var& outer, const Halide::Target& target);
 
+// Per-element ops on a flat (one-dimensional) view of 8-bit values. Known names:
+//  "naive": one scalar loop;
+//  "default": vectors of the 8-bit type's natural width; short tensors stay scalar.
+void schedule_flat(const std::string& name, Halide::Func output, const Halide::Var& i, const Halide::Target& target);
+
+// The patch matrix of im2col_q8, output (c, kx, ky, m). "default": vectors along the channels of
+// one tap (contiguous in input and output), the widest that fits the rounded-up channel count.
+void schedule_im2col(const std::string& name, Halide::Func output, const Halide::Var& c, const Halide::Target& target);
+
 }  // namespace haqm

@@ -41,9 +41,12 @@ GemmSpec requantization_of(const Conv2dSpec& s) {
     return g;
 }
 
+// The two algorithms of a convolution: direct (conv2d_q8) and im2col + gemm_q8.
+enum class Algorithm { direct, im2col };
+
 template <class A, class Out>
 void expect_conv_matches(const ConvCase& c, const std::vector<A>& input, const std::vector<int8_t>& weights,
-                         const KernelChoice& choice) {
+                         const KernelChoice& choice, Algorithm algorithm = Algorithm::direct) {
     const Shape out = conv2d_output_shape(c.input, c.weights, c.spec);
     SCOPED_TRACE("in " + std::to_string(c.input[1]) + "x" + std::to_string(c.input[2]) + "x" +
                  std::to_string(c.input[3]) + " kernel " + std::to_string(c.weights[0]) + "x" +
@@ -52,8 +55,13 @@ void expect_conv_matches(const ConvCase& c, const std::vector<A>& input, const s
                  std::to_string(c.spec.groups) + (c.spec.same_padding ? " same" : "") + " schedule " +
                  choice.schedule + " isa " + choice.isa);
     std::vector<Out> result(out[0] * out[1] * out[2] * out[3]);
-    conv2d_q8(Span<const A>(input), c.input, Span<const int8_t>(weights), c.weights, c.spec, Span<Out>(result),
-              choice);
+    if (algorithm == Algorithm::direct) {
+        conv2d_q8(Span<const A>(input), c.input, Span<const int8_t>(weights), c.weights, c.spec, Span<Out>(result),
+                  choice);
+    } else {
+        const PackedConvWeights packed(Span<const int8_t>(weights), c.weights, c.spec.groups, c.spec.weight_zero_point);
+        conv2d_q8_im2col(Span<const A>(input), c.input, packed, c.spec, Span<Out>(result), choice);
+    }
     const auto [pad_top, pad_left] = leading_pads(c, out);
     const auto acc = reference::conv2d_accumulators(input, c.input, weights, c.weights, c.spec, out, pad_top, pad_left);
     std::vector<int64_t> expected(acc.begin(), acc.end());
@@ -109,34 +117,44 @@ protected:
 };
 
 template <class A>
-void run_all_outputs(ConvCase c, const KernelChoice& choice) {
+void run_all_outputs(ConvCase c, const KernelChoice& choice, Algorithm algorithm = Algorithm::direct) {
     const IntegerRange range = std::is_signed_v<A> ? IntegerRange{-128, 127} : IntegerRange{0, 255};
     c.spec.input_zero_point = random_int(range.min, range.max);
     c.spec.output_zero_point = random_int(range.min, range.max);
     const auto input = random_ints<A>(c.input[0] * c.input[1] * c.input[2] * c.input[3], range.min, range.max);
     const auto weights = random_ints<int8_t>(c.weights[0] * c.weights[1] * c.weights[2] * c.weights[3], -128, 127);
-    expect_conv_matches<A, A>(c, input, weights, choice);
-    expect_conv_matches<A, int32_t>(c, input, weights, choice);
+    expect_conv_matches<A, A>(c, input, weights, choice, algorithm);
+    expect_conv_matches<A, int32_t>(c, input, weights, choice, algorithm);
 }
 
-TEST_P(ConvTest, MatchesReferenceOnOddShapes) {
-    struct Shape7 {
-        int64_t size, in_channels, out_channels, kernel;
-        int stride, dilation, groups;
-        bool same;
-    };
-    const std::vector<Shape7> shapes = {
+struct ConvShapeCase {
+    int64_t size, in_channels, out_channels, kernel;
+    int stride, dilation, groups;
+    bool same;
+};
+
+// Odd shapes for the (non-depthwise) convolution algorithms.
+const std::vector<ConvShapeCase>& odd_conv_shapes() {
+    static const std::vector<ConvShapeCase> shapes = {
         {1, 1, 1, 1, 1, 1, 1, false},  {1, 3, 5, 1, 1, 1, 1, false},   {5, 3, 17, 3, 1, 1, 1, false},
         {7, 17, 5, 3, 2, 1, 1, true},  {9, 5, 3, 5, 1, 2, 1, false},   {8, 6, 9, 3, 2, 1, 3, true},
         {6, 4, 4, 3, 1, 1, 2, false},  {11, 3, 17, 7, 2, 1, 1, true},  {4, 17, 17, 1, 1, 1, 1, false},
         {3, 4, 6, 5, 1, 2, 2, false},  {10, 16, 32, 3, 1, 1, 1, true}, {5, 1, 3, 3, 2, 2, 1, true},
     };
-    for (const auto& s : shapes) {
+    return shapes;
+}
+
+void run_odd_shapes(const KernelChoice& choice, Algorithm algorithm) {
+    for (const auto& s : odd_conv_shapes()) {
         const ConvCase c = random_conv_case(s.size, s.in_channels, s.out_channels, s.kernel, s.stride, s.dilation,
                                             s.groups, s.same);
-        run_all_outputs<uint8_t>(c, choice());
-        run_all_outputs<int8_t>(c, choice());
+        run_all_outputs<uint8_t>(c, choice, algorithm);
+        run_all_outputs<int8_t>(c, choice, algorithm);
     }
+}
+
+TEST_P(ConvTest, MatchesReferenceOnOddShapes) {
+    run_odd_shapes(choice(), Algorithm::direct);
 }
 
 // Every input at one end of its range and the zero point at the other, with padding: the
@@ -166,6 +184,38 @@ INSTANTIATE_TEST_SUITE_P(AllSchedulesAndIsas, ConvTest, ::testing::ValuesIn(all_
                          [](const auto& info) {
                              return testing::param_name(std::get<0>(info.param) + "_" + std::get<1>(info.param));
                          });
+
+// im2col + gemm_q8 on every gemm schedule x ISA.
+class Im2colTest : public ConvTest {};
+
+TEST_P(Im2colTest, MatchesReferenceOnOddShapes) {
+    run_odd_shapes(choice(), Algorithm::im2col);
+}
+
+std::vector<std::tuple<std::string, std::string>> all_gemm_variants() {
+    std::vector<std::tuple<std::string, std::string>> variants;
+    for (const auto& v : kernel_variants("gemm_q8")) {
+        variants.emplace_back(v.schedule, v.isa);
+    }
+    return variants;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllGemmSchedulesAndIsas, Im2colTest, ::testing::ValuesIn(all_gemm_variants()),
+                         [](const auto& info) {
+                             return testing::param_name(std::get<0>(info.param) + "_" + std::get<1>(info.param));
+                         });
+
+TEST(Im2colErrors, DepthwiseIsRefused) {
+    Conv2dSpec spec;
+    spec.groups = 4;
+    const std::vector<int8_t> weights(3 * 3 * 4);
+    const PackedConvWeights packed(Span<const int8_t>(weights), {3, 3, 1, 4}, 4);
+    std::vector<uint8_t> input(5 * 5 * 4);
+    std::vector<int32_t> output(5 * 5 * 4);
+    testing::expect_error(
+        [&] { conv2d_q8_im2col(Span<const uint8_t>(input), {1, 5, 5, 4}, packed, spec, Span<int32_t>(output)); },
+        "depthwise convolutions have their own kernels");
+}
 
 // Depthwise convolutions (one input channel per group, channel multiplier 1 to 3) on the
 // depthwise kernels' schedules.

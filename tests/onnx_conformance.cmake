@@ -19,5 +19,5 @@ target_link_libraries(onnx_conformance_test PRIVATE haqm GTest::gtest_main onnx_
 # One ctest entry per ONNX test, e.g. Onnx/OnnxNodeTest.MatchesOnnxReference/test_qlinearmatmul_2D.
 gtest_discover_tests(onnx_conformance_test DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 120)
 # All of them in one process as well, whose last line is the count for docs/conformance.md:
-# "ONNX conformance: P of T tests pass exactly".
+# "ONNX conformance: P of T tests pass exactly; F of G float tests pass within quantization error; ...".
 add_test(NAME onnx_conformance_summary COMMAND onnx_conformance_test)

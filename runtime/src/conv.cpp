@@ -17,6 +17,10 @@ namespace {
 
 constexpr const char* kWhat = "conv2d_q8";
 
+int64_t round_up(int64_t value, int64_t multiple) {
+    return (value + multiple - 1) / multiple * multiple;
+}
+
 void require(bool condition, const std::string& message) {
     if (!condition) {
         throw Error(std::string(kWhat) + ": " + message);
@@ -173,15 +177,73 @@ void conv(Span<const A> input, const Shape& in, const PackedConvWeights& weights
     }
 }
 
+// The epilogue settings of one group's output channels as a GemmSpec.
+GemmSpec group_gemm_spec(const Conv2dSpec& spec, int64_t first, int64_t count) {
+    auto slice = [&](const auto& values) {
+        using Values = std::decay_t<decltype(values)>;
+        return values.size() <= 1 ? values : Values(values.begin() + first, values.begin() + first + count);
+    };
+    GemmSpec g;
+    g.a_zero_point = spec.input_zero_point;
+    g.bias = slice(spec.bias);
+    g.requantization = spec.requantization;
+    g.output_multipliers = slice(spec.output_multipliers);
+    g.output_scales = slice(spec.output_scales);
+    g.output_zero_point = spec.output_zero_point;
+    g.output_min = spec.output_min;
+    g.output_max = spec.output_max;
+    return g;
+}
+
+template <class A, class Out>
+void conv_im2col(Span<const A> input, const Shape& in, const PackedConvWeights& weights, const Conv2dSpec& spec,
+                 Span<Out> output, const KernelChoice& gemm_choice) {
+    constexpr const char* what = "conv2d_q8_im2col";
+    const Shape& w = weights.shape();
+    require(!weights.depthwise(), "depthwise convolutions have their own kernels: use conv2d_q8");
+    require(spec.groups == weights.groups() && spec.weight_zero_point == weights.zero_point(),
+            "the spec's groups and weight zero point must be those the weights were packed with");
+    const ConvPlan plan = plan_conv(in, w, spec);
+    const Shape& out = plan.output;
+    detail::check_span(input, product(in), what, "input");
+    detail::check_span(output, product(out), what, "output");
+    check_zero_point(spec.input_zero_point, integer_range(8, std::is_signed_v<A>), "conv2d_q8_im2col: input zero point");
+    const auto& entry = detail::find_kernel("im2col_q8", std::is_signed_v<A> ? "s8" : "u8", {"", gemm_choice.isa});
+    const auto im2col = detail::kernel_function<detail::im2col_q8_fn>(entry);
+
+    const int64_t pixels = out[0] * out[1] * out[2], out_channels = w[3];
+    const int64_t group_in = w[2], group_out = out_channels / spec.groups;
+    const int64_t padded_in = round_up(group_in, gemm_layout::kDepthGroup);
+    std::vector<A> patches(pixels * w[0] * w[1] * padded_in);
+    std::vector<Out> group_output(spec.groups > 1 ? pixels * group_out : 0);
+    for (int g = 0; g < spec.groups; ++g) {
+        detail::BufferRef in_buf(input.data() + g * group_in, {group_in, in[2], in[1], in[0]},
+                                 {1, in[3], in[3] * in[2], in[3] * in[2] * in[1]});
+        detail::BufferRef patches_buf(patches.data(), {padded_in, w[1], w[0], pixels});
+        detail::run_kernel(what, [&] {
+            return im2col(in_buf.get(), spec.input_zero_point, spec.stride_w, spec.stride_h, spec.dilation_w,
+                          spec.dilation_h, static_cast<int32_t>(plan.pad_left), static_cast<int32_t>(plan.pad_top),
+                          static_cast<int32_t>(out[2]), static_cast<int32_t>(out[1]), patches_buf.get());
+        });
+        const GemmSpec gemm_spec = group_gemm_spec(spec, g * group_out, group_out);
+        if (spec.groups == 1) {
+            gemm_q8(Span<const A>(patches), pixels, weights.per_group()[0], gemm_spec, output, gemm_choice);
+            return;
+        }
+        gemm_q8(Span<const A>(patches), pixels, weights.per_group()[g], gemm_spec, Span<Out>(group_output),
+                gemm_choice);
+        for (int64_t p = 0; p < pixels; ++p) {
+            std::copy(group_output.begin() + p * group_out, group_output.begin() + (p + 1) * group_out,
+                      output.data() + p * out_channels + g * group_out);
+        }
+    }
+}
+
 template <class A, class Out>
 void conv(Span<const A> input, const Shape& in, Span<const int8_t> weights, const Shape& w, const Conv2dSpec& spec,
           Span<Out> output, const KernelChoice& choice) {
     plan_conv(in, w, spec);  // shape errors before packing
     conv(input, in, PackedConvWeights(weights, w, spec.groups, spec.weight_zero_point), spec, output, choice);
-}
-
-int64_t round_up(int64_t value, int64_t multiple) {
-    return (value + multiple - 1) / multiple * multiple;
 }
 
 }  // namespace
@@ -253,6 +315,27 @@ void conv2d_q8(Span<const uint8_t> input, const Shape& input_nhwc, Span<const in
 void conv2d_q8(Span<const int8_t> input, const Shape& input_nhwc, Span<const int8_t> weights,
                const Shape& weights_hwio, const Conv2dSpec& spec, Span<int32_t> output, const KernelChoice& choice) {
     conv(input, input_nhwc, weights, weights_hwio, spec, output, choice);
+}
+
+}  // namespace haqm
+
+namespace haqm {
+
+void conv2d_q8_im2col(Span<const uint8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
+                      const Conv2dSpec& spec, Span<uint8_t> output, const KernelChoice& gemm_choice) {
+    conv_im2col(input, input_nhwc, weights, spec, output, gemm_choice);
+}
+void conv2d_q8_im2col(Span<const int8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
+                      const Conv2dSpec& spec, Span<int8_t> output, const KernelChoice& gemm_choice) {
+    conv_im2col(input, input_nhwc, weights, spec, output, gemm_choice);
+}
+void conv2d_q8_im2col(Span<const uint8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
+                      const Conv2dSpec& spec, Span<int32_t> output, const KernelChoice& gemm_choice) {
+    conv_im2col(input, input_nhwc, weights, spec, output, gemm_choice);
+}
+void conv2d_q8_im2col(Span<const int8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
+                      const Conv2dSpec& spec, Span<int32_t> output, const KernelChoice& gemm_choice) {
+    conv_im2col(input, input_nhwc, weights, spec, output, gemm_choice);
 }
 
 }  // namespace haqm

@@ -132,8 +132,9 @@ std::vector<KernelChoice> kernel_variants(const std::string& family) {
 }
 
 std::string default_schedule(const std::string& family) {
-    // The product kernels' fastest; the elementwise ones have one schedule.
-    const bool has_threaded_tiles = family == "gemm_q8" || family == "conv2d_q8" || family == "depthwise_conv2d_q8";
+    // The product and pooling kernels' fastest; the elementwise ones' vectorized schedule.
+    const bool has_threaded_tiles = family == "gemm_q8" || family == "conv2d_q8" ||
+                                    family == "depthwise_conv2d_q8" || family == "pool_q8";
     return has_threaded_tiles ? "tiled_vec_par" : "default";
 }
 

@@ -30,6 +30,17 @@ using depthwise_conv2d_q8_fn = int (*)(halide_buffer_t*, halide_buffer_t*, halid
                                        int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t,
                                        halide_buffer_t*);
 
+using pool_q8_fn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, int32_t, int32_t, int32_t, int32_t,
+                           int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, halide_buffer_t*);
+
+using add_q8_fn = int (*)(halide_buffer_t*, halide_buffer_t*, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t,
+                          int32_t, int32_t, int32_t, int32_t, int32_t, halide_buffer_t*);
+
+using lut_q8_fn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*);
+
+using im2col_q8_fn = int (*)(halide_buffer_t*, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t,
+                             int32_t, halide_buffer_t*);
+
 struct KernelEntry {
     const char* family;
     const char* variant;

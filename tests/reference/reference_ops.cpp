@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <type_traits>
 
 namespace haqm::reference {
 namespace {
@@ -207,5 +208,100 @@ std::vector<int32_t> requantize_gemm(const std::vector<int64_t>& acc, int64_t n,
     }
     return y;
 }
+
+Shape pooled_shape(const Shape& in, const Pool2dSpec& spec) {
+    if (spec.kind == PoolKind::global_average) {
+        return {in[0], 1, 1, in[3]};
+    }
+    const int64_t rows = (in[1] + spec.pad_top + spec.pad_bottom - spec.kernel_h) / spec.stride_h + 1;
+    const int64_t cols = (in[2] + spec.pad_left + spec.pad_right - spec.kernel_w) / spec.stride_w + 1;
+    return {in[0], rows, cols, in[3]};
+}
+
+template <class T>
+std::vector<int32_t> pool2d(const std::vector<T>& input, const Shape& in, const Pool2dSpec& spec) {
+    Pool2dSpec s = spec;
+    if (spec.kind == PoolKind::global_average) {  // one window: the image
+        s.kernel_h = static_cast<int>(in[1]);
+        s.kernel_w = static_cast<int>(in[2]);
+        s.stride_h = s.stride_w = 1;
+        s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 0;
+    }
+    const Shape out = pooled_shape(in, spec);
+    const IntegerRange type = type_range(std::is_signed_v<T>);
+    const int32_t lo = spec.output_min.value_or(type.min), hi = spec.output_max.value_or(type.max);
+    std::vector<int32_t> y(out[0] * out[1] * out[2] * out[3]);
+    for (int64_t b = 0; b < out[0]; ++b) {
+        for (int64_t oy = 0; oy < out[1]; ++oy) {
+            for (int64_t ox = 0; ox < out[2]; ++ox) {
+                for (int64_t c = 0; c < out[3]; ++c) {
+                    int64_t largest = std::numeric_limits<int64_t>::min(), sum = 0, taps = 0;
+                    for (int64_t ky = 0; ky < s.kernel_h; ++ky) {
+                        for (int64_t kx = 0; kx < s.kernel_w; ++kx) {
+                            const int64_t iy = oy * s.stride_h + ky - s.pad_top;
+                            const int64_t ix = ox * s.stride_w + kx - s.pad_left;
+                            if (iy < 0 || iy >= in[1] || ix < 0 || ix >= in[2]) {
+                                continue;  // padding: neither a candidate nor a summand
+                            }
+                            const int64_t v = input[((b * in[1] + iy) * in[2] + ix) * in[3] + c];
+                            largest = std::max(largest, v);
+                            sum += v - s.input_zero_point;
+                            ++taps;
+                        }
+                    }
+                    if (taps == 0) {
+                        throw std::logic_error("reference pool: a window lies entirely in padding");
+                    }
+                    int64_t value = 0;
+                    if (spec.kind == PoolKind::max) {
+                        value = std::clamp<int64_t>(largest, lo, hi);
+                    } else {
+                        const int64_t count = s.count_include_pad ? int64_t(s.kernel_h) * s.kernel_w : taps;
+                        const FixedPointMultiplier m = quantize_multiplier(
+                            static_cast<double>(spec.input_scale) / (static_cast<double>(spec.output_scale) * count));
+                        value = requantize_value(static_cast<int32_t>(sum), m, spec.output_zero_point, lo, hi);
+                    }
+                    y[((b * out[1] + oy) * out[2] + ox) * out[3] + c] = static_cast<int32_t>(value);
+                }
+            }
+        }
+    }
+    return y;
+}
+template std::vector<int32_t> pool2d(const std::vector<uint8_t>&, const Shape&, const Pool2dSpec&);
+template std::vector<int32_t> pool2d(const std::vector<int8_t>&, const Shape&, const Pool2dSpec&);
+
+template <class T>
+std::vector<int32_t> add(const std::vector<T>& a, const std::vector<T>& b, const AddSpec& spec) {
+    constexpr int left_shift = 20;
+    const double twice_max = 2.0 * std::max<double>(spec.a_scale, spec.b_scale);
+    const FixedPointMultiplier ma = quantize_multiplier(spec.a_scale / twice_max);
+    const FixedPointMultiplier mb = quantize_multiplier(spec.b_scale / twice_max);
+    const FixedPointMultiplier mout = quantize_multiplier(twice_max / ((1 << left_shift) * double(spec.output_scale)));
+    const IntegerRange type = type_range(std::is_signed_v<T>);
+    const int32_t lo = spec.output_min.value_or(type.min), hi = spec.output_max.value_or(type.max);
+    std::vector<int32_t> y(a.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+        const int32_t a_shifted = (int32_t(a[i]) - spec.a_zero_point) * (1 << left_shift);
+        const int32_t b_shifted = (int32_t(b[i]) - spec.b_zero_point) * (1 << left_shift);
+        const int32_t sum = multiply_by_quantized_multiplier(a_shifted, ma) + multiply_by_quantized_multiplier(b_shifted, mb);
+        y[i] = requantize_value(sum, mout, spec.output_zero_point, lo, hi);
+    }
+    return y;
+}
+template std::vector<int32_t> add(const std::vector<uint8_t>&, const std::vector<uint8_t>&, const AddSpec&);
+template std::vector<int32_t> add(const std::vector<int8_t>&, const std::vector<int8_t>&, const AddSpec&);
+
+template <class T>
+std::vector<int32_t> lookup(const std::vector<T>& x, const std::vector<T>& table) {
+    const int32_t lowest = std::numeric_limits<T>::min();
+    std::vector<int32_t> y(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+        y[i] = table.at(static_cast<size_t>(int32_t(x[i]) - lowest));
+    }
+    return y;
+}
+template std::vector<int32_t> lookup(const std::vector<uint8_t>&, const std::vector<uint8_t>&);
+template std::vector<int32_t> lookup(const std::vector<int8_t>&, const std::vector<int8_t>&);
 
 }  // namespace haqm::reference

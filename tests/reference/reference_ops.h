@@ -48,4 +48,19 @@ std::vector<int64_t> conv2d_accumulators(const std::vector<A>& input, const Shap
                                          const Shape& w, const Conv2dSpec& spec, const Shape& out, int64_t pad_top,
                                          int64_t pad_left);
 
+// 2-D pooling, NHWC, from the definitions in haqm/kernels.h: max over the in-image taps of each
+// window, or the sum of (x - input zero point) over them requantized with the fixed rule by
+// M[count] = input_scale / (output_scale * count); global_average pools the whole image.
+Shape pooled_shape(const Shape& in, const Pool2dSpec& spec);
+template <class T>
+std::vector<int32_t> pool2d(const std::vector<T>& input, const Shape& in, const Pool2dSpec& spec);
+
+// TFLite reference quantized Add (left_shift = 20) on same-shaped tensors.
+template <class T>
+std::vector<int32_t> add(const std::vector<T>& a, const std::vector<T>& b, const AddSpec& spec);
+
+// y = table[x - min] for 256-entry tables of the value type.
+template <class T>
+std::vector<int32_t> lookup(const std::vector<T>& x, const std::vector<T>& table);
+
 }  // namespace haqm::reference

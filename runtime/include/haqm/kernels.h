@@ -196,6 +196,93 @@ void conv2d_q8(Span<const int8_t> input, const Shape& input_nhwc, Span<const int
                const Shape& weights_hwio, const Conv2dSpec& spec, Span<int32_t> output,
                const KernelChoice& choice = {});
 
+// 2-D pooling over NHWC 8-bit tensors (family "pool_q8"; variants by type and kind).
+//  max: the largest in-image value of each window (padding never wins); the output keeps the
+//       input's quantization (scales and zero points ignored), clamped to [output_min, output_max].
+//  average: acc = sum over the in-image taps of (x - input_zero_point), count = the in-image taps
+//       (kernel_h * kernel_w with count_include_pad), out = clamp(requantize(acc, M[count]) +
+//       output_zero_point) with the fixed rule and M[count] = input_scale / (output_scale * count),
+//       so the pool may change the scale.
+//  global_average: the average over the whole H x W image (kernel, stride and pads ignored);
+//       output {N, 1, 1, C}.
+// Output extent per axis: floor((in + pad_begin + pad_end - kernel) / stride) + 1. Pads must be
+// smaller than the kernel, so no window lies entirely in padding.
+enum class PoolKind { max, average, global_average };
+struct Pool2dSpec {
+    PoolKind kind = PoolKind::max;
+    int kernel_h = 1, kernel_w = 1;
+    int stride_h = 1, stride_w = 1;
+    int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+    bool count_include_pad = false;
+    int32_t input_zero_point = 0;
+    float input_scale = 1.0f;   // average kinds
+    float output_scale = 1.0f;  // average kinds
+    int32_t output_zero_point = 0;
+    std::optional<int32_t> output_min;
+    std::optional<int32_t> output_max;
+};
+inline constexpr int64_t kMaxPoolWindow = int64_t(1) << 23;  // 255 x taps stays within int32
+
+// {N, OH, OW, C}; throws haqm::Error for a bad rank, kernel, stride or padding.
+Shape pool_output_shape(const Shape& input_nhwc, const Pool2dSpec& spec);
+void pool_q8(Span<const uint8_t> input, const Shape& input_nhwc, const Pool2dSpec& spec, Span<uint8_t> output,
+             const KernelChoice& choice = {});
+void pool_q8(Span<const int8_t> input, const Shape& input_nhwc, const Pool2dSpec& spec, Span<int8_t> output,
+             const KernelChoice& choice = {});
+
+// Elementwise out = a + b of two tensors of the same shape (no broadcasting), each with its own
+// scale and zero point, by the integer rule of TFLite's reference quantized Add (left_shift = 20):
+// a'' = multiply_by_quantized_multiplier((a - za) << 20, sa / (2 max(sa, sb))), likewise b'',
+// out = clamp(multiply_by_quantized_multiplier(a'' + b'', 2 max(sa, sb) / (2^20 so)) + zo,
+// output_min, output_max) (family "add_q8").
+struct AddSpec {
+    float a_scale = 1.0f;
+    int32_t a_zero_point = 0;
+    float b_scale = 1.0f;
+    int32_t b_zero_point = 0;
+    float output_scale = 1.0f;
+    int32_t output_zero_point = 0;
+    std::optional<int32_t> output_min;  // a fused ReLU sets the minimum to the zero point
+    std::optional<int32_t> output_max;
+};
+void add_q8(Span<const uint8_t> a, Span<const uint8_t> b, const Shape& shape, const AddSpec& spec,
+            Span<uint8_t> output, const KernelChoice& choice = {});
+void add_q8(Span<const int8_t> a, Span<const int8_t> b, const Shape& shape, const AddSpec& spec,
+            Span<int8_t> output, const KernelChoice& choice = {});
+
+// Table lookup y = table[x - min], 256 entries of the input's type: table[0] belongs to the
+// smallest value (-128 for int8, 0 for uint8) (family "lut_q8").
+inline constexpr size_t kLutEntries = 256;
+void lut_q8(Span<const uint8_t> input, const Shape& shape, Span<const uint8_t> table, Span<uint8_t> output,
+            const KernelChoice& choice = {});
+void lut_q8(Span<const int8_t> input, const Shape& shape, Span<const int8_t> table, Span<int8_t> output,
+            const KernelChoice& choice = {});
+
+// The table of a quantized activation for lut_q8, from the ONNX definitions in float32:
+// x = (q - in_zp) * in_scale (DequantizeLinear), y = f(x),
+// table entry = saturate(round_half_even(y / out_scale) + out_zp) (QuantizeLinear).
+//  hard_sigmoid: max(0, min(1, 0.2 x + 0.5)) (ONNX HardSigmoid, default alpha and beta)
+//  hard_swish:   x * max(0, min(1, x / 6 + 0.5)) (ONNX HardSwish: alpha = 1/6 multiplies, beta = 0.5)
+//  sigmoid:      1 / (1 + exp(-x))
+//  tanh:         tanh(x)
+// T is int8_t or uint8_t.
+enum class LutFunction { hard_sigmoid, hard_swish, sigmoid, tanh };
+template <class T>
+std::vector<T> build_lut(LutFunction f, float in_scale, int32_t in_zp, float out_scale, int32_t out_zp);
+
+// The same convolution by the other algorithm: im2col (each output pixel's receptive field becomes
+// a row of a patch matrix in scratch memory) then gemm_q8, whose schedule and ISA `gemm_choice`
+// names. Grouped convolutions run group by group; depthwise ones are refused (conv2d_q8 has
+// kernels for them).
+void conv2d_q8_im2col(Span<const uint8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
+                      const Conv2dSpec& spec, Span<uint8_t> output, const KernelChoice& gemm_choice = {});
+void conv2d_q8_im2col(Span<const int8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
+                      const Conv2dSpec& spec, Span<int8_t> output, const KernelChoice& gemm_choice = {});
+void conv2d_q8_im2col(Span<const uint8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
+                      const Conv2dSpec& spec, Span<int32_t> output, const KernelChoice& gemm_choice = {});
+void conv2d_q8_im2col(Span<const int8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
+                      const Conv2dSpec& spec, Span<int32_t> output, const KernelChoice& gemm_choice = {});
+
 // What is compiled in and what this CPU can run.
 std::vector<std::string> schedules(const std::string& family);  // e.g. "gemm_q8"
 std::vector<std::string> compiled_isas();                       // best first

@@ -1,0 +1,85 @@
+// lut_q8 entry points and build_lut, the tables of quantized activations (plain C++).
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "checks.h"
+#include "halide_call.h"
+#include "haqm/kernels.h"
+#include "kernel_registry.h"
+
+namespace haqm {
+namespace {
+
+constexpr const char* kWhat = "lut_q8";
+
+template <class T>
+void lookup(Span<const T> input, const Shape& shape, Span<const T> table, Span<T> output, const KernelChoice& choice) {
+    const int64_t elements = detail::channel_view(shape, 1, 0, kWhat).elements();
+    detail::check_span(input, elements, kWhat, "input");
+    detail::check_span(output, elements, kWhat, "output");
+    if (table.size() != kLutEntries) {
+        throw Error(std::string(kWhat) + ": table holds " + std::to_string(table.size()) + " entries, needs " +
+                    std::to_string(kLutEntries));
+    }
+    detail::check_span(table, kLutEntries, kWhat, "table");
+    const auto& entry = detail::find_kernel(kWhat, std::is_signed_v<T> ? "s8" : "u8", choice);
+    const auto fn = detail::kernel_function<detail::lut_q8_fn>(entry);
+    detail::BufferRef in_buf(input.data(), {elements});
+    detail::BufferRef table_buf(table.data(), {static_cast<int64_t>(kLutEntries)});
+    detail::BufferRef out_buf(output.data(), {elements});
+    detail::run_kernel(kWhat, [&] { return fn(in_buf.get(), table_buf.get(), out_buf.get()); });
+}
+
+// The activations in float32, as the ONNX operators compute them.
+float activation(LutFunction f, float x) {
+    switch (f) {
+        case LutFunction::hard_sigmoid:
+            return std::max(0.0f, std::min(1.0f, 0.2f * x + 0.5f));
+        case LutFunction::hard_swish:
+            return x * std::max(0.0f, std::min(1.0f, (1.0f / 6.0f) * x + 0.5f));
+        case LutFunction::sigmoid:
+            return 1.0f / (1.0f + std::exp(-x));
+        case LutFunction::tanh:
+            return std::tanh(x);
+    }
+    throw Error("build_lut: unknown function");
+}
+
+}  // namespace
+
+void lut_q8(Span<const uint8_t> input, const Shape& shape, Span<const uint8_t> table, Span<uint8_t> output,
+            const KernelChoice& choice) {
+    lookup(input, shape, table, output, choice);
+}
+void lut_q8(Span<const int8_t> input, const Shape& shape, Span<const int8_t> table, Span<int8_t> output,
+            const KernelChoice& choice) {
+    lookup(input, shape, table, output, choice);
+}
+
+template <class T>
+std::vector<T> build_lut(LutFunction f, float in_scale, int32_t in_zp, float out_scale, int32_t out_zp) {
+    static_assert(std::is_same_v<T, int8_t> || std::is_same_v<T, uint8_t>, "build_lut makes 8-bit tables");
+    const IntegerRange range = integer_range(8, std::is_signed_v<T>);
+    check_scale(in_scale, "build_lut: input scale");
+    check_scale(out_scale, "build_lut: output scale");
+    check_zero_point(in_zp, range, "build_lut: input zero point");
+    check_zero_point(out_zp, range, "build_lut: output zero point");
+    std::vector<T> table;
+    table.reserve(kLutEntries);
+    for (int32_t q = range.min; q <= range.max; ++q) {
+        const float x = static_cast<float>(q - in_zp) * in_scale;
+        // std::nearbyint rounds half to even in the default rounding mode; the clamp in double
+        // saturates before the conversion, which could not represent out-of-range values.
+        const double rounded = std::nearbyint(static_cast<double>(activation(f, x) / out_scale));
+        const double value = std::clamp<double>(rounded + out_zp, range.min, range.max);
+        table.push_back(static_cast<T>(value));
+    }
+    return table;
+}
+template std::vector<int8_t> build_lut(LutFunction, float, int32_t, float, int32_t);
+template std::vector<uint8_t> build_lut(LutFunction, float, int32_t, float, int32_t);
+
+}  // namespace haqm
