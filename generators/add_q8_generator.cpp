@@ -4,8 +4,8 @@
 //   a' = (a - za) << 20, a'' = multiply_by_quantized_multiplier(a', Ma)   (same for b)
 //   out = clamp(multiply_by_quantized_multiplier(a'' + b'', Mout) + zo, lo, hi)
 // with Ma = sa / (2 max(sa, sb)), Mb = sb / (2 max(sa, sb)), Mout = 2 max(sa, sb) / (2^20 so),
-// chosen by the runtime. The shift leaves 20 bits of headroom under the rescaling; |a - za| <=
-// 255 and Ma, Mb <= 1/2 keep a'' + b'' within int32.
+// chosen by the runtime. The shift keeps 20 fractional bits through the rescaling of each input;
+// |a - za| <= 255 and Ma, Mb <= 1/2 keep a'' + b'' within int32.
 // Both tensors are seen flat: one dimension.
 #include "Halide.h"
 #include "elementwise_schedules.h"

@@ -22,6 +22,7 @@
 #include "conv_schedules.h"
 #include "dot_operands.h"
 #include "gemm_layout.h"
+#include "padded_input.h"
 #include "requantization.h"
 
 namespace {
@@ -60,14 +61,13 @@ public:
         const Expr channel_groups = (C + kDepthGroup - 1) / kDepthGroup;
 
         // The input padded once, in padded coordinates (px, py) = (x + pad_left, y + pad_top).
-        Expr in_x = px - pad_left, in_y = py - pad_top;
-        Expr value = input(clamp(c, 0, C - 1), clamp(in_x, 0, W - 1), clamp(in_y, 0, H - 1), clamp(b, 0, N - 1));
-        const haqm::DotOperand encoded = haqm::encode_for_dot_product(get_target(), value, zero_points(0));
+        const haqm::DotOperand encoded =
+            haqm::encode_for_dot_product(get_target(), input(c, px, py, b), zero_points(0));
         const Expr za = encoded.zero_point, zb = zero_points(1);
-        Expr outside = in_x < 0 || in_x >= W || in_y < 0 || in_y >= H;
+        Func encoded_input("encoded_input");
+        encoded_input(c, px, py, b) = encoded.value;
         Func a_padded("a_padded");
-        a_padded(c, px, py, b) = select(c >= C, cast(encoded.type, 0),
-                                        outside, cast(encoded.type, za), encoded.value);
+        a_padded(c, px, py, b) = haqm::padded_read(encoded_input, C, W, H, N, c, px - pad_left, py - pad_top, b, za, 0);
 
         // Output pixel m and where its window starts in the padded input.
         Expr x = m % output_width, y = (m / output_width) % output_height;
@@ -138,7 +138,7 @@ public:
 
         if (!auto_schedule) {
             haqm::ConvPipeline pipeline{{output, dot, column_terms, n, m, nn, np, r[0], {r[1], r[2], r[3]}},
-                                        a_padded, channel_sums, window_sums, rc};
+                                        a_padded, kDepthGroup * channel_groups, channel_sums, window_sums, rc};
             haqm::schedule_conv(schedule, {tile_m, tile_n_vectors}, pipeline, get_target());
         }
     }

@@ -13,6 +13,7 @@
 
 #include "Halide.h"
 #include "depthwise_schedules.h"
+#include "padded_input.h"
 #include "requantization.h"
 
 namespace {
@@ -47,11 +48,8 @@ public:
         const Expr kernel_w = weights.dim(1).extent(), kernel_h = weights.dim(2).extent();
 
         // The input padded once with its zero point, in padded coordinates.
-        Expr in_x = px - pad_left, in_y = py - pad_top;
-        Expr value = input(clamp(c, 0, C - 1), clamp(in_x, 0, W - 1), clamp(in_y, 0, H - 1), clamp(b, 0, N - 1));
-        Expr outside = in_x < 0 || in_x >= W || in_y < 0 || in_y >= H;
         Func a_padded("a_padded");
-        a_padded(c, px, py, b) = select(outside, cast(input.type(), za), value);
+        a_padded(c, px, py, b) = haqm::padded_read(input, C, W, H, N, c, px - pad_left, py - pad_top, b, za, za);
 
         // Channel reads are clamped, so schedules may compute whole vectors past the last channel.
         const Expr out_channels = weights.dim(0).extent();

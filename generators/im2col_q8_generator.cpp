@@ -10,6 +10,7 @@
 // row-major M x K patch matrix.
 #include "Halide.h"
 #include "elementwise_schedules.h"
+#include "padded_input.h"
 
 namespace {
 
@@ -32,9 +33,7 @@ public:
         Expr x = m % output_width, y = (m / output_width) % output_height, image = m / (output_width * output_height);
         Expr in_x = x * stride_x + kx * dilation_x - pad_left;
         Expr in_y = y * stride_y + ky * dilation_y - pad_top;
-        Expr outside = c >= C || in_x < 0 || in_x >= W || in_y < 0 || in_y >= H;
-        Expr value = input(clamp(c, 0, C - 1), clamp(in_x, 0, W - 1), clamp(in_y, 0, H - 1), clamp(image, 0, N - 1));
-        output(c, kx, ky, m) = select(outside, cast(input.type(), zero_point), value);
+        output(c, kx, ky, m) = haqm::padded_read(input, C, W, H, N, c, in_x, in_y, image, zero_point, zero_point);
 
         for (int d = 0; d < 4; ++d) {
             input.dim(d).set_min(0);

@@ -45,18 +45,22 @@ void schedule_conv(const std::string& name, const TileParams& params, ConvPipeli
     p.a_padded.compute_root();
     p.channel_sums.compute_root();
     p.window_sums.compute_root();
+    if (parallel) {
+        p.a_padded.parallel(p.a_padded.args()[2]);
+        p.channel_sums.update().parallel(p.channel_sums.args()[1]);
+    }
     if (vectorized) {
         const int byte_lanes = tile.lanes * 4;
-        const Var c = p.a_padded.args()[0];
-        p.a_padded.vectorize(c, byte_lanes, TailStrategy::GuardWithIf);
         p.channel_sums.update().atomic().vectorize(p.rc.x, byte_lanes);
         const Var ox = p.window_sums.args()[0];
         p.window_sums.vectorize(ox, tile.lanes, TailStrategy::GuardWithIf);
         p.window_sums.update().vectorize(ox, tile.lanes, TailStrategy::GuardWithIf);
-    }
-    if (parallel) {
-        p.a_padded.parallel(p.a_padded.args()[2]);
-        p.channel_sums.update().parallel(p.channel_sums.args()[1]);
+        // The widest vectors the channel count fills (a first layer has 4 padded channels). A
+        // specialization copies the schedule given so far, so these come last.
+        const Var c = p.a_padded.args()[0];
+        for (int lanes = byte_lanes; lanes >= 16; lanes /= 2) {
+            p.a_padded.specialize(p.padded_channels >= lanes).vectorize(c, lanes, TailStrategy::ShiftInwards);
+        }
     }
 }
 

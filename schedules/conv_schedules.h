@@ -10,6 +10,7 @@ namespace haqm {
 struct ConvPipeline {
     TiledProduct product;       // output (co, m), dot (nn, np, m) over (kk, cg, kx, ky), column_terms
     Halide::Func a_padded;      // (c, px, py, b) the input padded with its zero point
+    Halide::Expr padded_channels;  // a_padded's channel extent (a multiple of 4)
     Halide::Func channel_sums;  // (px, py, b), update over rc
     Halide::Func window_sums;   // (ox, oy, b) per output pixel
     Halide::RDom rc;

@@ -148,6 +148,27 @@ TEST_P(PoolTest, MatchesReferenceOnOddShapes) {
     }
 }
 
+// Random geometries: any kernel that fits, strides 1..3, pads below the kernel.
+TEST_P(PoolTest, MatchesReferenceOnRandomShapes) {
+    for (int repeat = 0; repeat < 12; ++repeat) {
+        PoolCase c;
+        c.input = {random_int(1, 2), random_int(1, 12), random_int(1, 12), random_int(1, 40)};
+        c.kernel_h = random_int(1, 5);
+        c.kernel_w = random_int(1, 5);
+        c.stride_h = random_int(1, 3);
+        c.stride_w = random_int(1, 3);
+        c.pad_top = random_int(0, c.kernel_h - 1);
+        c.pad_left = random_int(0, c.kernel_w - 1);
+        c.pad_bottom = random_int(0, c.kernel_h - 1);
+        c.pad_right = random_int(0, c.kernel_w - 1);
+        // Kernels larger than the padded image are errors, tested below: clip them.
+        c.kernel_h = static_cast<int>(std::min<int64_t>(c.kernel_h, c.input[1] + c.pad_top + c.pad_bottom));
+        c.kernel_w = static_cast<int>(std::min<int64_t>(c.kernel_w, c.input[2] + c.pad_left + c.pad_right));
+        run_pool_kinds<uint8_t>(c, choice());
+        run_pool_kinds<int8_t>(c, choice());
+    }
+}
+
 // Global average pools of the sizes networks end with, and scales that change a lot.
 TEST_P(PoolTest, GlobalAverageChangesScale) {
     for (const Shape& in : std::vector<Shape>{{1, 7, 7, 17}, {2, 1, 1, 3}, {1, 13, 11, 64}, {1, 3, 5, 1}}) {
