@@ -12,9 +12,14 @@ void schedule_conv(const std::string& name, const TileParams& params, ConvPipeli
     // Output channels are the innermost, contiguous dimension of the packed weights and the
     // output, so the vectorized loops run over them: no gathers.
     const int lanes = target.natural_vector_size<int32_t>();
+    // Halide's default computes a reduction inside its consumer's innermost loop, which would
+    // recompute the window sums for every output channel: every schedule computes them once.
+    p.channel_sums.compute_root();
+    p.window_sums.compute_root();
     if (name == "naive") {
         // Loops as written: for each output pixel and channel, for every tap and input channel,
         // the padding decided at every tap.
+        t.dot.compute_root();
         return;
     }
     if (name == "output_stationary") {
@@ -43,8 +48,6 @@ void schedule_conv(const std::string& name, const TileParams& params, ConvPipeli
     schedule_register_tiles(t, tile, vectorized, parallel);
     // The padded input, its channel sums and the window sums once for the whole tensor.
     p.a_padded.compute_root();
-    p.channel_sums.compute_root();
-    p.window_sums.compute_root();
     if (parallel) {
         p.a_padded.parallel(p.a_padded.args()[2]);
         p.channel_sums.update().parallel(p.channel_sums.args()[1]);

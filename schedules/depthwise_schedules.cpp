@@ -7,6 +7,9 @@ namespace haqm {
 using namespace Halide;
 
 void schedule_depthwise(const std::string& name, DepthwisePipeline& p, const Target& target) {
+    // The per-channel weight terms once, not inside every output's loop (Halide's default).
+    p.w_centered.compute_root();
+    p.channel_terms.compute_root();
     if (name == "naive") {
         // Loops as written; the padding decided at every tap.
         return;
@@ -49,8 +52,6 @@ void schedule_depthwise(const std::string& name, DepthwisePipeline& p, const Tar
     if (parallel) {
         p.a_padded.parallel(p.a_padded.args()[2]);
     }
-    p.w_centered.compute_root();
-    p.channel_terms.compute_root();
     // Multiplier 1 (MobileNet): the input channel is the output channel, a plain vector load;
     // 3x3 kernels (nearly all depthwise layers): the taps unrolled. A specialization copies the
     // schedule given so far, so they come last.

@@ -1,8 +1,9 @@
 // ONNX's own operator conformance tests (model.onnx plus input/output tensors, as shipped by
 // Debian's libonnx-testdata) run through haqm's public kernel API. Each ONNX test directory is
-// one GoogleTest case. Integer operators are compared exactly; float Conv runs quantized
-// (quantize -> conv2d_q8 -> dequantize) and is compared within a bound derived from the
-// quantization steps. The final line printed counts both.
+// one GoogleTest case. Integer operators are compared exactly; float Conv, MaxPool, AveragePool,
+// GlobalAveragePool, GlobalMaxPool, Add, Sigmoid, Tanh, HardSigmoid and HardSwish run quantized
+// (quantize -> conv2d_q8 / pool_q8 / add_q8 / lut_q8 -> dequantize) and are compared within a bound
+// derived from the quantization steps. The final line printed counts both.
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
@@ -47,11 +48,21 @@ const fs::path kNodeTestDir = HAQM_ONNX_NODE_TEST_DIR;
 // Test directories whose names start with these map to haqm kernels. The
 // test_dynamicquantizelinear* tests do not match on purpose: DynamicQuantizeLinear is a different
 // operator (it derives scale and zero point from the data) that haqm does not provide. The
-// test_convtranspose* tests are listed so that the output shows them as skipped, with the reason.
-const char* const kTestPrefixes[] = {"test_quantizelinear",    "test_dequantizelinear", "test_qlinearmatmul",
-                                     "test_matmulinteger",     "test_qlinearconv",      "test_convinteger",
-                                     "test_basic_convinteger", "test_conv_",            "test_basic_conv_",
-                                     "test_convtranspose"};
+// test_convtranspose* and test_maxunpool* tests are listed so that the output shows them as skipped,
+// with the reason. "test_add" matches test_add, test_add_bcast and test_add_uint8 only, "test_tanh"
+// not test_atanh*.
+const char* const kTestPrefixes[] = {"test_quantizelinear",    "test_dequantizelinear",  "test_qlinearmatmul",
+                                     "test_matmulinteger",     "test_qlinearconv",       "test_convinteger",
+                                     "test_basic_convinteger", "test_conv_",             "test_basic_conv_",
+                                     "test_convtranspose",     "test_maxpool",           "test_averagepool",
+                                     "test_globalaveragepool", "test_globalmaxpool",     "test_maxunpool",
+                                     "test_add",               "test_sigmoid",           "test_tanh",
+                                     "test_hardsigmoid",       "test_hardswish"};
+
+// Float operators that run through a quantized kernel and are compared within an error bound.
+const char* const kQuantizedFloatOps[] = {"Conv",           "MaxPool", "AveragePool", "GlobalAveragePool",
+                                          "GlobalMaxPool",  "Add",     "Sigmoid",     "Tanh",
+                                          "HardSigmoid",    "HardSwish"};
 
 // ONNX's reference QLinearMatMul requantizes in float (round half to even of acc * scale) while
 // gemm_q8 uses a Q31 fixed-point multiplier, so an output may differ by one.
@@ -796,6 +807,434 @@ NodeResult quantized_conv(const onnx::NodeProto& node, const NodeInputs& inputs)
     return {std::move(y), 0, std::move(bounds)};
 }
 
+// uint8, per tensor, asymmetric over [lo, hi] widened to include 0 (params_from_ranges): the
+// activation quantization of every float path (as for the float Conv input).
+haqm::QuantizationSpec uint8_spec(float lo, float hi) {
+    haqm::QuantScheme scheme;
+    scheme.is_signed = false;
+    scheme.symmetric = false;
+    const haqm::QuantParams params = haqm::params_from_ranges(scheme, {lo}, {hi});
+    return {params.scales, params.zero_points, 0, 8};
+}
+
+haqm::QuantizationSpec uint8_spec_of(const Tensor& x) {
+    if (x.floats.empty()) {
+        throw std::runtime_error("quantizing an empty tensor");
+    }
+    const auto [lo, hi] = std::minmax_element(x.floats.begin(), x.floats.end());
+    return uint8_spec(*lo, *hi);
+}
+
+// The rounding of haqm's fixed-point requantization (docs/arithmetic.md), in output units, against
+// x * multiplier * 2^(shift - 31) exactly: with a right shift the doubling high multiply rounds
+// (half a unit of 2^-right output units), then the rounding divide rounds again (half an output
+// unit); without one only the high multiply rounds.
+double fixed_rounding_error(const haqm::FixedPointMultiplier& m) {
+    return 0.5 + (m.shift < 0 ? std::ldexp(1.0, m.shift - 1) : 0.0);
+}
+
+// |Q31 multiplier - real multiplier| for `computed`, the double haqm's runtime hands to
+// quantize_multiplier: its Q31 rounding, plus one double rounding (2^-53 relative) of `computed`
+// against the exact ratio of the scales.
+double multiplier_error(double computed) {
+    const haqm::FixedPointMultiplier m = haqm::quantize_multiplier(computed);
+    return std::abs(std::ldexp(static_cast<double>(m.multiplier), m.shift - 31) - computed) +
+           computed * std::ldexp(1.0, -53);
+}
+
+// ---- Pooling (MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool) ----
+
+// The ONNX pooling attributes as a Pool2dSpec for an NCHW input. ONNX lists kernel, strides and
+// dilations as (H, W) and pads as [top, left, bottom, right]; auto_pad SAME_UPPER / SAME_LOWER
+// become the explicit pads they imply (Pool2dSpec has no SAME flag), as for Conv. What pool_q8
+// cannot express is Unsupported, with the reason.
+haqm::Pool2dSpec pool_spec(const onnx::NodeProto& node, const haqm::Shape& x) {
+    const std::string& op = node.op_type();
+    if (x.size() != 4) {
+        throw Unsupported(op + " on an input of rank " + std::to_string(x.size()) + " (" +
+                          std::to_string(static_cast<int>(x.size()) - 2) +
+                          "-D pooling): haqm's pool_q8 is 2-D (rank 4) only");
+    }
+    haqm::Pool2dSpec spec;
+    if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
+        expect_no_attributes(node);
+        if (op == "GlobalAveragePool") {
+            spec.kind = haqm::PoolKind::global_average;
+        } else {  // the max over one window that is the whole image
+            if (x[2] > std::numeric_limits<int>::max() || x[3] > std::numeric_limits<int>::max()) {
+                throw std::runtime_error("GlobalMaxPool: image larger than an int kernel");
+            }
+            spec.kind = haqm::PoolKind::max;
+            spec.kernel_h = static_cast<int>(x[2]);
+            spec.kernel_w = static_cast<int>(x[3]);
+        }
+        return spec;
+    }
+    spec.kind = op == "MaxPool" ? haqm::PoolKind::max : haqm::PoolKind::average;
+    std::string auto_pad = "NOTSET";
+    bool has_kernel = false;
+    for (const auto& attribute : node.attribute()) {
+        const std::string& name = attribute.name();
+        const std::vector<int> ints(attribute.ints().begin(), attribute.ints().end());
+        const bool is_int = attribute.type() == onnx::AttributeProto::INT;
+        if (name == "auto_pad" && attribute.type() == onnx::AttributeProto::STRING) {
+            auto_pad = attribute.s();
+        } else if (name == "kernel_shape" && ints.size() == 2) {
+            spec.kernel_h = ints[0];
+            spec.kernel_w = ints[1];
+            has_kernel = true;
+        } else if (name == "strides" && ints.size() == 2) {
+            spec.stride_h = ints[0];
+            spec.stride_w = ints[1];
+        } else if (name == "pads" && ints.size() == 4) {
+            spec.pad_top = ints[0];
+            spec.pad_left = ints[1];
+            spec.pad_bottom = ints[2];
+            spec.pad_right = ints[3];
+        } else if (name == "dilations" && ints.size() == 2) {
+            if (ints[0] != 1 || ints[1] != 1) {
+                throw Unsupported(op + " with dilations [" + std::to_string(ints[0]) + ", " +
+                                  std::to_string(ints[1]) + "]: haqm's pool_q8 windows are dense (no dilation)");
+            }
+        } else if (name == "ceil_mode" && is_int) {
+            if (attribute.i() != 0) {
+                throw Unsupported(op + " with ceil_mode = 1: haqm's pool_q8 output extent rounds down (floor) only");
+            }
+        } else if (name == "count_include_pad" && is_int && op == "AveragePool") {
+            spec.count_include_pad = attribute.i() != 0;
+        } else if (name == "storage_order" && is_int && op == "MaxPool") {
+            if (attribute.i() != 0) {
+                throw Unsupported("MaxPool with storage_order = 1 (column-major Indices): haqm's pool_q8 has no "
+                                  "Indices output");
+            }
+        } else {
+            throw std::runtime_error(op + ": attribute '" + name + "' of this type or value is not supported");
+        }
+    }
+    if (!has_kernel) {
+        throw std::runtime_error(op + ": kernel_shape (2 values) is required");
+    }
+    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+        const bool lower = auto_pad == "SAME_LOWER";
+        std::tie(spec.pad_top, spec.pad_bottom) = same_pads(x[2], spec.kernel_h, spec.stride_h, 1, lower);
+        std::tie(spec.pad_left, spec.pad_right) = same_pads(x[3], spec.kernel_w, spec.stride_w, 1, lower);
+    } else if (auto_pad == "VALID") {
+        spec.pad_top = spec.pad_left = spec.pad_bottom = spec.pad_right = 0;
+    } else if (auto_pad != "NOTSET") {
+        throw std::runtime_error(op + ": auto_pad '" + auto_pad + "' is not defined");
+    }
+    return spec;
+}
+
+// One pool_q8 call on an NCHW tensor of 8-bit values; the NCHW result's shape goes to y_nchw.
+template <class T>
+std::vector<int32_t> pool_nchw(const std::vector<int32_t>& x, const haqm::Shape& x_nchw, const haqm::Pool2dSpec& spec,
+                               haqm::Shape& y_nchw) {
+    const haqm::Shape x_nhwc = permuted_shape(x_nchw, kNchwToNhwc);
+    const std::vector<T> input = narrowed<T>(permuted(x, x_nchw, kNchwToNhwc));
+    const haqm::Shape y_nhwc = haqm::pool_output_shape(x_nhwc, spec);
+    std::vector<T> y(element_count(y_nhwc));
+    haqm::pool_q8(haqm::Span<const T>(input), x_nhwc, spec, haqm::Span<T>(y));
+    y_nchw = permuted_shape(y_nhwc, kNhwcToNchw);
+    return permuted(widened(y), y_nhwc, kNhwcToNchw);
+}
+
+// Float pooling runs as a quantized model would: x -> uint8 per tensor over [min(x), max(x)]
+// (step sx, zero point zx), pool_q8 with the output quantization equal to the input's (so = sx,
+// zo = zx: a max or an average of values in [min(x), max(x)], or of those and the padding's 0,
+// stays inside that range, which includes 0), then dequantize. Per output element:
+//
+//  max: quantization is monotone, so max(q(x_i)) = q(max x_i), and dequantize(q(v)) is within
+//       ex = (1/2 + 2^-15) sx of v (half a step, plus the float32 rounding inside quantize; see
+//       the Conv bound). ONNX's max is exact; haqm's dequantization rounds once (u |y^|, u = 2^-24):
+//           bound = ex + u |y^|
+//  average over the t in-image taps of a window, divided by c (c = t, or kh * kw with
+//       count_include_pad; the padding is 0 on both sides):
+//       - each dequantized input is within ex of x_i, so their average over c is within (t / c) ex;
+//       - pool_q8 requantizes acc = sum (q_i - zx) with M = sx / (so c) in Q31 fixed point
+//         (haqm::quantize_multiplier of the same double): rounding fixed_rounding_error(M) output
+//         steps, and |acc| * |M_q31 - M| steps from the multiplier, |acc| <= (sum |x_i| + t ex) / sx;
+//       - clamping to the uint8 range never moves a value further from ONNX's, whose average lies
+//         in the representable range widened by half a step (the zero point is rounded);
+//       - ONNX sums t float32 terms and divides, t u sum |x_i| / c at most, and haqm's
+//         dequantization rounds once, u |y^|:
+//           bound = (t / c) ex + so (fixed_rounding_error + |acc| |M_q31 - M|) + t u sum |x_i| / c + u |y^|
+//  GlobalAveragePool is the average with the whole image as its window (t = c = H * W); the mean
+//  of a channel lies in [min(x), max(x)], so the input's quantization serves the output as well.
+std::vector<double> pool_error_bounds(const Tensor& x, const haqm::Pool2dSpec& spec, const Tensor& y) {
+    const int64_t channels = x.shape[1], height = x.shape[2], width = x.shape[3];
+    const int64_t out_h = y.shape[2], out_w = y.shape[3];
+    const bool global = spec.kind == haqm::PoolKind::global_average;
+    const int64_t kernel_h = global ? height : spec.kernel_h, kernel_w = global ? width : spec.kernel_w;
+    const int64_t stride_h = global ? 1 : spec.stride_h, stride_w = global ? 1 : spec.stride_w;
+    const int64_t pad_top = global ? 0 : spec.pad_top, pad_left = global ? 0 : spec.pad_left;
+    const double sx = spec.input_scale, so = spec.output_scale, ex = kQuantizationSteps * sx;
+    std::vector<double> bounds;
+    bounds.reserve(y.floats.size());
+    for (int64_t n = 0; n < y.shape[0]; ++n) {
+        for (int64_t c = 0; c < channels; ++c) {
+            for (int64_t oy = 0; oy < out_h; ++oy) {
+                for (int64_t ox = 0; ox < out_w; ++ox) {
+                    const double y_hat = std::abs(y.floats[bounds.size()]);
+                    if (spec.kind == haqm::PoolKind::max) {
+                        bounds.push_back(ex + kFloat32Rounding * y_hat);
+                        continue;
+                    }
+                    int64_t taps = 0;
+                    double magnitude = 0;  // sum |x_i| over the in-image taps
+                    for (int64_t ky = 0; ky < kernel_h; ++ky) {
+                        for (int64_t kx = 0; kx < kernel_w; ++kx) {
+                            const int64_t iy = oy * stride_h + ky - pad_top, ix = ox * stride_w + kx - pad_left;
+                            if (iy >= 0 && iy < height && ix >= 0 && ix < width) {
+                                ++taps;
+                                magnitude += std::abs(x.floats[((n * channels + c) * height + iy) * width + ix]);
+                            }
+                        }
+                    }
+                    const int64_t count = spec.count_include_pad ? kernel_h * kernel_w : taps;
+                    const double m = sx / (so * static_cast<double>(count));  // as pool_q8 computes it
+                    const double acc = (magnitude + taps * ex) / sx;
+                    const double requantization =
+                        fixed_rounding_error(haqm::quantize_multiplier(m)) + acc * multiplier_error(m);
+                    bounds.push_back(static_cast<double>(taps) / count * ex + so * requantization +
+                                     taps * kFloat32Rounding * magnitude / count + kFloat32Rounding * y_hat);
+                }
+            }
+        }
+    }
+    return bounds;
+}
+
+// MaxPool on uint8 / int8 data is pool_q8 itself, compared exactly (padding never wins on either
+// side); float pooling runs quantized as described above.
+NodeResult run_pool(const onnx::NodeProto& node, const NodeInputs& inputs) {
+    const Tensor& x = inputs.required(0, "X");
+    expect_type(x, {TensorType::FLOAT, TensorType::UINT8, TensorType::INT8}, "X");
+    haqm::Pool2dSpec spec = pool_spec(node, x.shape);
+    if (x.type != TensorType::FLOAT) {
+        if (spec.kind != haqm::PoolKind::max) {
+            throw std::runtime_error(node.op_type() + " of " + type_name(x.type) + " is not an ONNX operator");
+        }
+        Tensor y{x.type, {}, {}, {}};
+        y.integers = x.type == TensorType::UINT8 ? pool_nchw<uint8_t>(x.integers, x.shape, spec, y.shape)
+                                                 : pool_nchw<int8_t>(x.integers, x.shape, spec, y.shape);
+        return {std::move(y), 0, {}};
+    }
+    const haqm::QuantizationSpec x_spec = uint8_spec_of(x);
+    spec.input_scale = spec.output_scale = x_spec.scales[0];
+    spec.input_zero_point = spec.output_zero_point = x_spec.zero_points[0];
+    const std::vector<int32_t> x_q = quantize_as<uint8_t>(x, x_spec);
+    Tensor y_q{TensorType::UINT8, {}, {}, {}};
+    y_q.integers = pool_nchw<uint8_t>(x_q, x.shape, spec, y_q.shape);
+    Tensor y{TensorType::FLOAT, y_q.shape, dequantize_from<uint8_t>(y_q, x_spec), {}};
+    std::vector<double> bounds = pool_error_bounds(x, spec, y);
+    return {std::move(y), 0, std::move(bounds)};
+}
+
+// ---- Add ----
+
+// Float Add of two same-shaped tensors runs as a quantized model would: a and b -> uint8 per tensor
+// over their own [min, max] (steps sa, sb), add_q8 to uint8 with the output over
+// [min(a) + min(b), max(a) + max(b)] (step so), which holds every sum, then dequantize. add_q8
+// (docs/arithmetic.md) rescales with T = 2 max(sa, sb), Ma = sa / T, Mb = sb / T, Mout = T / (2^20 so),
+// all Q31, and a'' is in units of T 2^-20 of the real value. Per element:
+//  - the dequantized inputs are within ea = (1/2 + 2^-15) sa and eb of a and b;
+//  - a'' = round((a - za) 2^20 Ma_q31): fixed_rounding_error(Ma) units, plus
+//    |a - za| 2^20 |Ma_q31 - Ma| units from the multiplier; likewise b'';
+//  - out = round((a'' + b'') Mout_q31) + zo: fixed_rounding_error(Mout) output steps, plus
+//    |a'' + b''| |Mout_q31 - Mout| steps;
+//  - clamping never moves a value further from ONNX's sum, which lies in the representable range
+//    widened by half a step;
+//  - ONNX's float32 sum rounds once (u |a + b|), haqm's dequantization once (u |y^|):
+//      bound = ea + eb + T 2^-20 (errors of a'' and b'') + so (errors of out) + u |a + b| + u |y^|
+// Integer Add (uint8, int8) is add_q8 with every scale 1 and zero point 0, where the TFLite rule is
+// exact ((a << 20) / 2 + (b << 20) / 2, times 2^-19) but saturates: ONNX's integer Add wraps modulo
+// 2^8, so data whose sums leave the type's range is skipped rather than compared.
+template <class T>
+Tensor integer_add(const Tensor& a, const Tensor& b) {
+    const int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+    for (size_t i = 0; i < a.integers.size(); ++i) {
+        const int32_t sum = a.integers[i] + b.integers[i];
+        if (sum < lo || sum > hi) {
+            throw Unsupported("Add of " + type_name(a.type) + " whose sum " + std::to_string(sum) +
+                              " wraps in ONNX; haqm's add_q8 saturates");
+        }
+    }
+    const std::vector<T> a_values = narrowed<T>(a.integers), b_values = narrowed<T>(b.integers);
+    std::vector<T> y(a_values.size());
+    haqm::add_q8(haqm::Span<const T>(a_values), haqm::Span<const T>(b_values), a.shape, haqm::AddSpec{},
+                 haqm::Span<T>(y));
+    return {a.type, a.shape, {}, widened(y)};
+}
+
+NodeResult run_add(const onnx::NodeProto& node, const NodeInputs& inputs) {
+    expect_no_attributes(node);
+    const Tensor& a = inputs.required(0, "A");
+    const Tensor& b = inputs.required(1, "B");
+    expect_type(a, {TensorType::FLOAT, TensorType::UINT8, TensorType::INT8}, "A");
+    expect_same_type(b, a, "B", "A");
+    if (a.shape != b.shape) {
+        throw Unsupported("Add with broadcasting (A " + ::testing::PrintToString(a.shape) + ", B " +
+                          ::testing::PrintToString(b.shape) + "): haqm's add_q8 takes same-shaped tensors only");
+    }
+    if (a.type == TensorType::UINT8) {
+        return {integer_add<uint8_t>(a, b), 0, {}};
+    }
+    if (a.type == TensorType::INT8) {
+        return {integer_add<int8_t>(a, b), 0, {}};
+    }
+    const haqm::QuantizationSpec a_spec = uint8_spec_of(a), b_spec = uint8_spec_of(b);
+    const auto [a_min, a_max] = std::minmax_element(a.floats.begin(), a.floats.end());
+    const auto [b_min, b_max] = std::minmax_element(b.floats.begin(), b.floats.end());
+    const haqm::QuantizationSpec y_spec = uint8_spec(*a_min + *b_min, *a_max + *b_max);
+    haqm::AddSpec spec;
+    spec.a_scale = a_spec.scales[0];
+    spec.a_zero_point = a_spec.zero_points[0];
+    spec.b_scale = b_spec.scales[0];
+    spec.b_zero_point = b_spec.zero_points[0];
+    spec.output_scale = y_spec.scales[0];
+    spec.output_zero_point = y_spec.zero_points[0];
+    const std::vector<uint8_t> a_q = narrowed<uint8_t>(quantize_as<uint8_t>(a, a_spec));
+    const std::vector<uint8_t> b_q = narrowed<uint8_t>(quantize_as<uint8_t>(b, b_spec));
+    std::vector<uint8_t> y_q(a_q.size());
+    haqm::add_q8(haqm::Span<const uint8_t>(a_q), haqm::Span<const uint8_t>(b_q), a.shape, spec,
+                 haqm::Span<uint8_t>(y_q));
+    Tensor y{TensorType::FLOAT, a.shape, {}, {}};
+    y.floats = dequantize_from<uint8_t>({TensorType::UINT8, a.shape, {}, widened(y_q)}, y_spec);
+
+    // The multipliers as add_q8 computes them (in double, as TFLite).
+    const double twice_max = 2.0 * std::max<double>(spec.a_scale, spec.b_scale);
+    const double ma = spec.a_scale / twice_max, mb = spec.b_scale / twice_max;
+    const double mout = twice_max / (std::ldexp(1.0, 20) * spec.output_scale);
+    const double unit = twice_max * std::ldexp(1.0, -20);  // the real value of one unit of a'' + b''
+    std::vector<double> bounds;
+    bounds.reserve(y.floats.size());
+    for (size_t i = 0; i < y.floats.size(); ++i) {
+        const double a_units = std::abs(int32_t{a_q[i]} - spec.a_zero_point) * std::ldexp(1.0, 20);
+        const double b_units = std::abs(int32_t{b_q[i]} - spec.b_zero_point) * std::ldexp(1.0, 20);
+        const double a_error = fixed_rounding_error(haqm::quantize_multiplier(ma)) + a_units * multiplier_error(ma);
+        const double b_error = fixed_rounding_error(haqm::quantize_multiplier(mb)) + b_units * multiplier_error(mb);
+        const double sum_units = a_units * ma + b_units * mb + a_error + b_error;  // >= |a'' + b''|
+        const double out_error = fixed_rounding_error(haqm::quantize_multiplier(mout)) + sum_units * multiplier_error(mout);
+        bounds.push_back(kQuantizationSteps * (spec.a_scale + spec.b_scale) + unit * (a_error + b_error) +
+                         spec.output_scale * out_error +
+                         kFloat32Rounding * (std::abs(static_cast<double>(a.floats[i]) + b.floats[i]) +
+                                             std::abs(y.floats[i])));
+    }
+    return {std::move(y), 0, std::move(bounds)};
+}
+
+// ---- Activations by table lookup (Sigmoid, Tanh, HardSigmoid, HardSwish) ----
+
+// An activation build_lut makes a table for: the output range the output is quantized over (it holds
+// f of the input's range), the Lipschitz constant L of f, and a bound on the error of evaluating f
+// in float32 at x, which both ONNX (numpy, float32) and build_lut do. With u = 2^-24 and the
+// elementary functions (exp, tanh) allowed 4 ulp (8 u relative; glibc documents 1 ulp for expf and
+// 2 for tanhf), to first order:
+//  sigmoid 1 / (1 + exp(-x)):     8 u from exp, scaled by e / (1 + e) <= 1, and two roundings: 10 u
+//                                 relative, |f| <= 1; + u for the higher-order terms: 11 u.   L = 1/4
+//  tanh:                          8 u |f| <= 8 u.                                              L = 1
+//  hard_sigmoid 0.2 x + 0.5:      alpha = 0.2f (u relative), the product and the sum round:
+//                                 3 u (0.2 |x| + 0.5); the clamp to [0, 1] does not enlarge it. L = 0.2
+//  hard_swish x clamp(x / 6 + 0.5): the clamped factor as above, 3 u (|x| / 6 + 0.5), times |x|,
+//                                 and the product rounds (|f| <= |x|): 3 u |x| (|x| / 6 + 0.5) + u |x|.
+//                                 L = 1.5 (the slope x / 3 + 0.5 on [-3, 3], 0 or 1 outside)
+struct Activation {
+    haqm::LutFunction function;
+    double lipschitz;
+    float out_lo, out_hi;
+    double float_error(double x) const {
+        const double u = kFloat32Rounding, ax = std::abs(x);
+        switch (function) {
+            case haqm::LutFunction::sigmoid:
+                return 11 * u;
+            case haqm::LutFunction::tanh:
+                return 8 * u;
+            case haqm::LutFunction::hard_sigmoid:
+                return 3 * u * (0.2 * ax + 0.5);
+            case haqm::LutFunction::hard_swish:
+                return 3 * u * ax * (ax / 6 + 0.5) + u * ax;
+        }
+        return 0;
+    }
+};
+
+// HardSigmoid's alpha and beta must be ONNX's defaults (build_lut's hard_sigmoid has them built in).
+void expect_default_hard_sigmoid(const onnx::NodeProto& node) {
+    float alpha = 0.2f, beta = 0.5f;
+    for (const auto& attribute : node.attribute()) {
+        if (attribute.name() == "alpha" && attribute.type() == onnx::AttributeProto::FLOAT) {
+            alpha = attribute.f();
+        } else if (attribute.name() == "beta" && attribute.type() == onnx::AttributeProto::FLOAT) {
+            beta = attribute.f();
+        } else {
+            throw std::runtime_error("HardSigmoid: attribute '" + attribute.name() + "' is not supported");
+        }
+    }
+    if (alpha != 0.2f || beta != 0.5f) {
+        std::ostringstream reason;
+        reason << "HardSigmoid with alpha = " << alpha << ", beta = " << beta
+               << ": haqm's build_lut has HardSigmoid with the defaults (0.2, 0.5) only";
+        throw Unsupported(reason.str());
+    }
+}
+
+// x -> uint8 per tensor over [min(x), max(x)] (step sx), lut_q8 with the table build_lut makes for
+// the output quantized over the activation's range (step so), dequantize. Per element, with x^ the
+// float32 dequantized input build_lut evaluates f at:
+//  - |x^ - x| <= (1/2 + 2^-15) sx + u |x^| (quantization, then the float32 dequantization), which
+//    moves f by L times that;
+//  - the table entry rounds f(x^) / so: (1/2 + 2^-15) output steps (half a step, plus the float32
+//    division, as in quantize); clamping never moves a value further from ONNX's, whose f(x) lies in
+//    the representable range widened by half a step;
+//  - ONNX evaluates f(x) and build_lut f(x^) in float32 (float_error each), haqm's dequantization
+//    rounds once (u |y^|):
+//      bound = (1/2 + 2^-15) so + L ((1/2 + 2^-15) sx + u |x^|) + float_error(x) + float_error(x^) + u |y^|
+NodeResult run_activation(const onnx::NodeProto& node, const NodeInputs& inputs) {
+    const std::string& op = node.op_type();
+    const Tensor& x = inputs.required(0, "X");
+    expect_type(x, {TensorType::FLOAT}, "X");
+    if (op == "HardSigmoid") {
+        expect_default_hard_sigmoid(node);
+    } else {
+        expect_no_attributes(node);
+    }
+    const haqm::QuantizationSpec x_spec = uint8_spec_of(x);
+    const float x_max = *std::max_element(x.floats.begin(), x.floats.end());
+    Activation activation{};
+    if (op == "Sigmoid") {
+        activation = {haqm::LutFunction::sigmoid, 0.25, 0.0f, 1.0f};
+    } else if (op == "Tanh") {
+        activation = {haqm::LutFunction::tanh, 1.0, -1.0f, 1.0f};
+    } else if (op == "HardSigmoid") {
+        activation = {haqm::LutFunction::hard_sigmoid, 0.2, 0.0f, 1.0f};
+    } else {  // HardSwish: its minimum is -0.375 (at x = -1.5), and it is at most max(x, 0)
+        activation = {haqm::LutFunction::hard_swish, 1.5, -0.375f, std::max(0.0f, x_max)};
+    }
+    const haqm::QuantizationSpec y_spec = uint8_spec(activation.out_lo, activation.out_hi);
+    const float sx = x_spec.scales[0], so = y_spec.scales[0];
+    const int32_t zx = x_spec.zero_points[0];
+    const std::vector<uint8_t> table =
+        haqm::build_lut<uint8_t>(activation.function, sx, zx, so, y_spec.zero_points[0]);
+    const std::vector<int32_t> x_q = quantize_as<uint8_t>(x, x_spec);
+    const std::vector<uint8_t> input = narrowed<uint8_t>(x_q);
+    std::vector<uint8_t> y_q(input.size());
+    haqm::lut_q8(haqm::Span<const uint8_t>(input), x.shape, haqm::Span<const uint8_t>(table),
+                 haqm::Span<uint8_t>(y_q));
+    Tensor y{TensorType::FLOAT, x.shape, {}, {}};
+    y.floats = dequantize_from<uint8_t>({TensorType::UINT8, x.shape, {}, widened(y_q)}, y_spec);
+    std::vector<double> bounds;
+    bounds.reserve(y.floats.size());
+    for (size_t i = 0; i < y.floats.size(); ++i) {
+        const double x_hat = static_cast<float>(x_q[i] - zx) * sx;  // as build_lut computes it
+        bounds.push_back(kQuantizationSteps * so +
+                         activation.lipschitz * (kQuantizationSteps * sx + kFloat32Rounding * std::abs(x_hat)) +
+                         activation.float_error(x.floats[i]) + activation.float_error(x_hat) +
+                         kFloat32Rounding * std::abs(y.floats[i]));
+    }
+    return {std::move(y), 0, std::move(bounds)};
+}
+
 NodeResult run_node(const onnx::NodeProto& node, const std::map<std::string, Tensor>& values) {
     if (!node.domain().empty() && node.domain() != "ai.onnx") {
         throw std::runtime_error("operator domain '" + node.domain() + "' has no haqm mapping");
@@ -823,19 +1262,57 @@ NodeResult run_node(const onnx::NodeProto& node, const std::map<std::string, Ten
     if (op == "Conv") {
         return quantized_conv(node, inputs);
     }
-    if (op == "ConvTranspose") {
-        throw Unsupported("ConvTranspose (transposed convolution) has no haqm kernel");
+    if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool") {
+        return run_pool(node, inputs);
+    }
+    if (op == "Add") {
+        return run_add(node, inputs);
+    }
+    if (op == "Sigmoid" || op == "Tanh" || op == "HardSigmoid" || op == "HardSwish") {
+        return run_activation(node, inputs);
     }
     throw std::runtime_error("operator " + op + " has no haqm mapping");
 }
 
-// The test's model must be one node with one output, so output_0.pb is that node's result.
+// The test's model must be one node with one output, so output_0.pb is that node's result. Models
+// of several nodes (ONNX's *_expanded tests: an operator written out as its function body) and
+// MaxPool's second output (Indices) are skipped, with the reason.
 const onnx::NodeProto& single_node(const onnx::GraphProto& graph) {
+    if (graph.node_size() > 1) {
+        std::string ops;
+        for (const auto& node : graph.node()) {
+            ops += (ops.empty() ? "" : ", ") + node.op_type();
+        }
+        throw Unsupported("the model has " + std::to_string(graph.node_size()) + " nodes (" + ops +
+                          "); the harness maps single-node models to one haqm call");
+    }
+    if (graph.node_size() == 1 && graph.node(0).op_type() == "MaxPool" && graph.node(0).output_size() > 1) {
+        throw Unsupported("MaxPool with the Indices output: haqm's pool_q8 returns no argmax indices");
+    }
     if (graph.node_size() != 1 || graph.node(0).output_size() != 1) {
         throw std::runtime_error("the model has " + std::to_string(graph.node_size()) +
                                  " nodes; only single-node, single-output models map to one haqm call");
     }
     return graph.node(0);
+}
+
+// Operators without a haqm kernel are skipped before their data is read (MaxUnpool's indices are
+// INT64, which the tensor decoder refuses).
+void expect_haqm_kernel(const onnx::NodeProto& node) {
+    if (node.op_type() == "ConvTranspose") {
+        throw Unsupported("ConvTranspose (transposed convolution) has no haqm kernel");
+    }
+    if (node.op_type() == "MaxUnpool") {
+        throw Unsupported("MaxUnpool (scattering values back to the argmax positions) has no haqm kernel");
+    }
+}
+
+// Float operators run quantized and are compared within their bound; everything else exactly.
+bool is_float_test(const onnx::GraphProto& graph, const onnx::NodeProto& node) {
+    const bool quantized_float_op = std::any_of(std::begin(kQuantizedFloatOps), std::end(kQuantizedFloatOps),
+                                                [&](const char* op) { return node.op_type() == op; });
+    return quantized_float_op && graph.input_size() > 0 &&
+           graph.input(0).type().tensor_type().elem_type() == TensorType::FLOAT;
 }
 
 // Every value the node may read (initializers and the data set's inputs) and the expected output.
@@ -969,7 +1446,7 @@ std::vector<std::string> discover_tests() {
 
 // How each test that was started ended, by test name.
 struct Outcome {
-    bool float_test = false;  // float Conv, checked within the quantization error bound, not exactly
+    bool float_test = false;  // a float operator run quantized, checked within its error bound, not exactly
     bool passed = false;      // every element exactly equal (or within its bound, for float tests)
     std::string skipped;      // why haqm cannot run the test; empty when it ran
 };
@@ -999,7 +1476,7 @@ public:
         }
         std::cout << "ONNX conformance: " << exact << " of " << exact_tests << " tests pass exactly; " << bounded
                   << " of " << float_tests << " float tests pass within quantization error; " << skipped
-                  << " skipped (no haqm kernel)" << std::endl;
+                  << " skipped (no haqm kernel or feature; reasons above)" << std::endl;
     }
 };
 
@@ -1024,7 +1501,8 @@ TEST_P(OnnxNodeTest, MatchesOnnxReference) {
     try {
         const auto model = read_proto<onnx::ModelProto>(test_dir / "model.onnx");
         const onnx::NodeProto& node = single_node(model.graph());
-        outcome.float_test = node.op_type() == "Conv";
+        expect_haqm_kernel(node);
+        outcome.float_test = is_float_test(model.graph(), node);
         const auto data_sets = data_set_dirs(test_dir);
         ASSERT_FALSE(data_sets.empty()) << "no test_data_set_* in " << test_dir;
         for (const auto& dir : data_sets) {
