@@ -30,6 +30,10 @@ void schedule_register_tiles(TiledProduct& p, const RegisterTile& tile, bool vec
     Var no("no"), mo("mo"), ni("ni"), mi("mi");
     Expr M = p.output.output_buffer().dim(1).extent();
 
+    // Threads share the row tiles when there are at least this many, else the column tiles.
+    // (Tasks of several row tiles each, parallel(mo, 8), measured 2x slower: the extra split
+    // broke the constant-height tiles.)
+    constexpr int kMinParallelRowTiles = 32;
     auto tile_output = [&](Stage s, int rows, bool parallel_columns) {
         s.split(p.n, no, ni, tile.columns, TailStrategy::GuardWithIf)
             .split(p.m, mo, mi, rows, TailStrategy::ShiftInwards)
@@ -37,14 +41,19 @@ void schedule_register_tiles(TiledProduct& p, const RegisterTile& tile, bool vec
         if (vectorized) {
             s.vectorize(ni, tile.lanes).unroll(mi);
         }
-        if (parallel) {
-            s.parallel(parallel_columns ? no : mo);
+        if (parallel && parallel_columns) {
+            s.parallel(no);
+        } else if (parallel) {
+            s.parallel(mo);
         }
     };
     // Fewer rows than a register tile (matrix-vector products, tiny images): one-row tiles, so no
     // row is computed for nothing, and only columns to share between threads. Otherwise whole
     // tiles, the last one shifted inwards, so a tile always has the height the registers need.
     tile_output(p.output.specialize(M < tile.rows), 1, true);
+    if (parallel) {
+        tile_output(p.output.specialize(M < kMinParallelRowTiles * tile.rows), tile.rows, true);
+    }
     tile_output(p.output, tile.rows, false);
 
     p.column_terms.compute_at(p.output, no);

@@ -157,6 +157,18 @@ TEST_P(ConvTest, MatchesReferenceOnOddShapes) {
     run_odd_shapes(choice(), Algorithm::direct);
 }
 
+// 1x1, unit stride, no padding: the pointwise fast path (gemm_q8's kernels for the schedules it
+// has, the direct kernels for the loop interchanges).
+TEST_P(ConvTest, PointwiseMatchesReference) {
+    const std::vector<std::pair<int64_t, int64_t>> channels = {{1, 1}, {3, 5}, {5, 17}, {17, 70}, {64, 24}};
+    for (const auto& [in_channels, out_channels] : channels) {
+        ConvCase c = random_conv_case(random_int(1, 9), in_channels, out_channels, 1, 1, 1, 1, false);
+        c.spec.pad_top = c.spec.pad_left = c.spec.pad_bottom = c.spec.pad_right = 0;
+        run_all_outputs<uint8_t>(c, choice());
+        run_all_outputs<int8_t>(c, choice());
+    }
+}
+
 // Every input at one end of its range and the zero point at the other, with padding: the
 // padded taps must still contribute exactly nothing.
 TEST_P(ConvTest, MatchesReferenceAtExtremeValues) {

@@ -21,6 +21,13 @@ int64_t round_up(int64_t value, int64_t multiple) {
     return (value + multiple - 1) / multiple * multiple;
 }
 
+// Input channels per tap in the packed weights (HWIO shape): rounded up to whole depth groups so
+// every tap starts a group, except for a single tap, where K = C exactly is the same bytes and
+// what gemm_q8 takes.
+int64_t packed_channels(const Shape& w) {
+    return w[0] * w[1] == 1 ? w[2] : round_up(w[2], gemm_layout::kDepthGroup);
+}
+
 void require(bool condition, const std::string& message) {
     if (!condition) {
         throw Error(std::string(kWhat) + ": " + message);
@@ -90,6 +97,38 @@ ConvPlan plan_conv(const Shape& in, const Shape& w, const Conv2dSpec& spec) {
     return {{in[0], rows.out, cols.out, w[3]}, rows.pad_begin, cols.pad_begin};
 }
 
+// The epilogue settings of one group's output channels as a GemmSpec.
+GemmSpec group_gemm_spec(const Conv2dSpec& spec, int64_t first, int64_t count) {
+    auto slice = [&](const auto& values) {
+        using Values = std::decay_t<decltype(values)>;
+        return values.size() <= 1 ? values : Values(values.begin() + first, values.begin() + first + count);
+    };
+    GemmSpec g;
+    g.a_zero_point = spec.input_zero_point;
+    g.bias = slice(spec.bias);
+    g.requantization = spec.requantization;
+    g.output_multipliers = slice(spec.output_multipliers);
+    g.output_scales = slice(spec.output_scales);
+    g.output_zero_point = spec.output_zero_point;
+    g.output_min = spec.output_min;
+    g.output_max = spec.output_max;
+    return g;
+}
+
+// A 1x1 convolution with unit strides, no padding and one group: a plain matrix product.
+bool is_pointwise(const Shape& w, const ConvPlan& plan, const Conv2dSpec& spec) {
+    const bool no_padding = plan.pad_top == 0 && plan.pad_left == 0 && spec.pad_bottom == 0 && spec.pad_right == 0;
+    return w[0] == 1 && w[1] == 1 && spec.stride_h == 1 && spec.stride_w == 1 && spec.groups == 1 && no_padding;
+}
+
+// Pointwise convolutions run gemm_q8's kernels for the schedules both families have (the loop
+// interchanges of the direct convolution stay direct).
+bool runs_as_gemm(const KernelChoice& choice) {
+    const std::string schedule = choice.schedule.empty() ? default_schedule(kWhat) : choice.schedule;
+    const auto gemm_schedules = schedules("gemm_q8");
+    return std::find(gemm_schedules.begin(), gemm_schedules.end(), schedule) != gemm_schedules.end();
+}
+
 template <class A, class Out>
 void depthwise(Span<const A> input, const Shape& in, const PackedConvWeights& weights, const ConvPlan& plan,
                const Conv2dSpec& spec, const detail::PreparedOutput& prepared, Span<Out> output,
@@ -137,6 +176,13 @@ void conv(Span<const A> input, const Shape& in, const PackedConvWeights& weights
         depthwise(input, in, weights, plan, spec, prepared, output, choice);
         return;
     }
+    if (is_pointwise(w, plan, spec) && runs_as_gemm(choice)) {
+        // The NHWC input is already the M x C activation matrix of gemm_q8: no padded copy, no
+        // window sums.
+        gemm_q8(input, product(out_shape) / out_channels, weights.per_group()[0], group_gemm_spec(spec, 0, out_channels),
+                output, choice);
+        return;
+    }
     const auto& entry = detail::find_kernel(kWhat, prepared.variant, choice);
     const auto fn = detail::kernel_function<detail::conv2d_q8_fn>(entry);
     const bool autoscheduled = std::string(entry.schedule) == "auto";
@@ -156,7 +202,7 @@ void conv(Span<const A> input, const Shape& in, const PackedConvWeights& weights
                 detail::BufferRef zero_points_buf(zero_points, {2});
                 detail::BufferRef w_buf(packed.packed().data(),
                                         {gemm_layout::kDepthGroup, gemm_layout::kPanelWidth,
-                                         packed.k() / gemm_layout::kDepthGroup,
+                                         round_up(packed.k(), gemm_layout::kDepthGroup) / gemm_layout::kDepthGroup,
                                          packed.padded_n() / gemm_layout::kPanelWidth});
                 detail::BufferRef sums_buf(columns.weight_sums, {columns.count});
                 detail::BufferRef bias_buf(columns.bias, {columns.count});
@@ -177,24 +223,6 @@ void conv(Span<const A> input, const Shape& in, const PackedConvWeights& weights
     }
 }
 
-// The epilogue settings of one group's output channels as a GemmSpec.
-GemmSpec group_gemm_spec(const Conv2dSpec& spec, int64_t first, int64_t count) {
-    auto slice = [&](const auto& values) {
-        using Values = std::decay_t<decltype(values)>;
-        return values.size() <= 1 ? values : Values(values.begin() + first, values.begin() + first + count);
-    };
-    GemmSpec g;
-    g.a_zero_point = spec.input_zero_point;
-    g.bias = slice(spec.bias);
-    g.requantization = spec.requantization;
-    g.output_multipliers = slice(spec.output_multipliers);
-    g.output_scales = slice(spec.output_scales);
-    g.output_zero_point = spec.output_zero_point;
-    g.output_min = spec.output_min;
-    g.output_max = spec.output_max;
-    return g;
-}
-
 template <class A, class Out>
 void conv_im2col(Span<const A> input, const Shape& in, const PackedConvWeights& weights, const Conv2dSpec& spec,
                  Span<Out> output, const KernelChoice& gemm_choice) {
@@ -213,7 +241,7 @@ void conv_im2col(Span<const A> input, const Shape& in, const PackedConvWeights& 
 
     const int64_t pixels = out[0] * out[1] * out[2], out_channels = w[3];
     const int64_t group_in = w[2], group_out = out_channels / spec.groups;
-    const int64_t padded_in = round_up(group_in, gemm_layout::kDepthGroup);
+    const int64_t padded_in = packed_channels(w);
     std::vector<A> patches(pixels * w[0] * w[1] * padded_in);
     std::vector<Out> group_output(spec.groups > 1 ? pixels * group_out : 0);
     for (int g = 0; g < spec.groups; ++g) {
@@ -258,7 +286,7 @@ PackedConvWeights::PackedConvWeights(Span<const int8_t> weights, const Shape& w,
     check_zero_point(zero_point, integer_range(8, true), "conv2d_q8: weight zero point");
     // Rows (tap, channel) with the channels rounded up to whole depth groups, columns the group's
     // output channels.
-    const int64_t taps = w[0] * w[1], group_in = w[2], padded_in = round_up(group_in, gemm_layout::kDepthGroup);
+    const int64_t taps = w[0] * w[1], group_in = w[2], padded_in = packed_channels(w);
     const int64_t group_out = w[3] / groups;
     require(taps * padded_in <= kMaxGemmDepth, "kernel taps x input channels (" + std::to_string(taps * padded_in) +
                                                    ") exceeds " + std::to_string(kMaxGemmDepth) +
