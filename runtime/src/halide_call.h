@@ -46,11 +46,12 @@ private:
 
 // Runs the kernel call; throws haqm::Error with the Halide runtime's message if it fails.
 std::string& halide_error_message();
-void install_halide_error_handler();
+// Routes the Halide runtime's errors to haqm::Error and its allocations to a per-thread block cache.
+void install_halide_runtime_hooks();
 
 template <class Call>
 void run_kernel(const char* name, Call&& call) {
-    install_halide_error_handler();
+    install_halide_runtime_hooks();
     halide_error_message().clear();
     const int status = call();
     if (status != 0) {
