@@ -10,6 +10,7 @@
 // repetitions, with the counters
 //   GOPS         2 * MACs of the true output (N*OH*OW*C_out*K*K*C_in/groups) / time
 //   pct_of_peak  100 * GOPS / this machine's int8 dot-product peak at T threads, measured in this run
+//   max_diff_vs_haqm  peer rows: largest difference of the peer's output from haqm's float-rule output
 // and the summary table at the end gives each row's ratio to oneDNN and XNNPACK on the same layer,
 // batch and thread count.
 // All three compute the same quantized layer: u8 activations with a zero point, int8 symmetric
@@ -19,6 +20,7 @@
 // tiled, auto) on batch 8 and single-threaded schedules on two threads.
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -185,6 +187,21 @@ void bench_haqm(benchmark::State& state, const Layer& layer, int batch, const st
     state.SetLabel(label);
 }
 
+// The largest difference between a peer's output and haqm's with the same (float) requantization:
+// shows that the peers compute the same layer (1 at most: float rounding of the scales at ties).
+int max_difference_from_haqm(const std::vector<uint8_t>& peer_output, const LayerData& d) {
+    haqm::Conv2dSpec spec = d.spec;
+    spec.requantization = haqm::Requantization::float32;
+    std::vector<uint8_t> expected(d.output.size());
+    haqm::conv2d_q8(haqm::Span<const uint8_t>(d.peers.input), d.input_shape, *d.packed, spec,
+                    haqm::Span<uint8_t>(expected));
+    int largest = 0;
+    for (size_t i = 0; i < expected.size(); ++i) {
+        largest = std::max(largest, std::abs(int(peer_output[i]) - int(expected[i])));
+    }
+    return largest;
+}
+
 template <class Peer>
 void bench_peer(benchmark::State& state, const Layer& layer, int batch, int threads) {
     const double peak_gops = peak(threads);
@@ -194,6 +211,7 @@ void bench_peer(benchmark::State& state, const Layer& layer, int batch, int thre
     peer.run();  // untimed: kernels are generated on first use
     const double gops = run_timed(state, haqm_bench::conv_ops(batched(layer, batch)), [&] { peer.run(); });
     set_counters(state, gops, peak_gops);
+    state.counters["max_diff_vs_haqm"] = max_difference_from_haqm(peer.output(), d);
 }
 
 struct Row {

@@ -1,6 +1,6 @@
 // Peer-library int8 convolution wrappers. See conv_peers.h for the semantics.
 //
-// Build: g++ -std=c++17 -O2 -fopenmp ... conv_peers.cpp -ldnnl -lXNNPACK -lpthreadpool
+// Built by bench/CMakeLists.txt (haqm_conv_peers).
 #include "conv_peers.h"
 
 #include <omp.h>
