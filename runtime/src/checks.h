@@ -98,8 +98,9 @@ PreparedOutput prepare_output(const Spec& spec, int64_t channels, const char* wh
             broadcast(out.multipliers, "output multipliers");
             broadcast(out.shifts, "output multipliers");
         } else {
+            const std::string name = op + ": output scale";  // once, not per channel: this runs on every call
             for (float scale : spec.output_scales) {
-                check_scale(scale, (op + ": output scale").c_str());
+                check_scale(scale, name.c_str());
             }
             out.scales = spec.output_scales;
             broadcast(out.scales, "output scales");

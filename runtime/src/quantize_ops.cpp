@@ -39,11 +39,13 @@ detail::ChannelView check_spec(const Shape& shape, const QuantizationSpec& spec,
                     std::to_string(spec.zero_points.size()) + " zero points");
     }
     const IntegerRange range = storage_range<Q>(spec.bits);
+    // The names once, not per channel: this runs on every call.
+    const std::string scale_name = std::string(what) + ": scale", zero_point_name = std::string(what) + ": zero point";
     for (float scale : spec.scales) {
-        check_scale(scale, (std::string(what) + ": scale").c_str());
+        check_scale(scale, scale_name.c_str());
     }
     for (int32_t zero_point : spec.zero_points) {
-        check_zero_point(zero_point, range, (std::string(what) + ": zero point").c_str());
+        check_zero_point(zero_point, range, zero_point_name.c_str());
     }
     return detail::channel_view(shape, spec.scales.size(), spec.axis, what);
 }
