@@ -148,9 +148,8 @@ LayerData& layer_data(const Layer& layer, int batch) {
     d.spec.bias = d.peers.bias;
     d.packed = std::make_unique<haqm::PackedConvWeights>(haqm::Span<const int8_t>(d.peers.weights), hwio, s.groups);
     d.input_shape = {batch, s.height, s.width, s.in_channels};
-    d.output.resize(haqm::conv2d_output_shape(d.input_shape, hwio, d.spec)[0] *
-                    haqm::conv2d_output_shape(d.input_shape, hwio, d.spec)[1] *
-                    haqm::conv2d_output_shape(d.input_shape, hwio, d.spec)[2] * s.out_channels);
+    const haqm::Shape out = haqm::conv2d_output_shape(d.input_shape, hwio, d.spec);
+    d.output.resize(out[0] * out[1] * out[2] * out[3]);
     return cache.emplace(key, std::move(d)).first->second;
 }
 

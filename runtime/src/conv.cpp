@@ -125,7 +125,7 @@ bool is_pointwise(const Shape& w, const ConvPlan& plan, const Conv2dSpec& spec) 
 // interchanges of the direct convolution stay direct).
 bool runs_as_gemm(const KernelChoice& choice) {
     const std::string schedule = choice.schedule.empty() ? default_schedule(kWhat) : choice.schedule;
-    const auto gemm_schedules = schedules("gemm_q8");
+    static const auto gemm_schedules = schedules("gemm_q8");  // the compiled table: fixed, read once
     return std::find(gemm_schedules.begin(), gemm_schedules.end(), schedule) != gemm_schedules.end();
 }
 
@@ -200,19 +200,12 @@ void conv(Span<const A> input, const Shape& in, const PackedConvWeights& weights
                 detail::BufferRef in_buf(input.data() + g * group_in, {group_in, in[2], in[1], in[0]},
                                          {1, in_channels, in_channels * in[2], in_channels * in[2] * in[1]});
                 detail::BufferRef zero_points_buf(zero_points, {2});
-                detail::BufferRef w_buf(packed.packed().data(),
-                                        {gemm_layout::kDepthGroup, gemm_layout::kPanelWidth,
-                                         round_up(packed.k(), gemm_layout::kDepthGroup) / gemm_layout::kDepthGroup,
-                                         packed.padded_n() / gemm_layout::kPanelWidth});
-                detail::BufferRef sums_buf(columns.weight_sums, {columns.count});
-                detail::BufferRef bias_buf(columns.bias, {columns.count});
-                detail::BufferRef multiplier_buf(columns.multipliers, {columns.count});
-                detail::BufferRef shift_buf(columns.shifts, {columns.count});
-                detail::BufferRef scale_buf(columns.scales, {columns.count});
+                detail::ProductBuffers product(packed, columns);
                 detail::BufferRef out_buf(out_data, {columns.count, m_run}, {1, row_stride});
                 detail::run_kernel(kWhat, [&] {
-                    return fn(in_buf.get(), zero_points_buf.get(), w_buf.get(), sums_buf.get(), bias_buf.get(),
-                              multiplier_buf.get(), shift_buf.get(), scale_buf.get(), static_cast<int32_t>(w[1]),
+                    return fn(in_buf.get(), zero_points_buf.get(), product.weights.get(), product.weight_sums.get(),
+                              product.bias.get(), product.multipliers.get(), product.shifts.get(),
+                              product.scales.get(), static_cast<int32_t>(w[1]),
                               static_cast<int32_t>(w[0]), spec.stride_w, spec.stride_h, spec.dilation_w,
                               spec.dilation_h, static_cast<int32_t>(plan.pad_left),
                               static_cast<int32_t>(plan.pad_top), static_cast<int32_t>(out_shape[2]),

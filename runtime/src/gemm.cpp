@@ -38,24 +38,18 @@ void gemm(Span<const A> a, int64_t m, const PackedWeights& b, const GemmSpec& sp
     const auto& entry = detail::find_kernel(what, out.variant, choice);
     const auto fn = detail::kernel_function<detail::gemm_q8_fn>(entry);
     const int32_t zero_points[2] = {spec.a_zero_point, b.zero_point()};
-    const int64_t groups = round_up(k, kDepthGroup) / kDepthGroup;
     const bool autoscheduled = std::string(entry.schedule) == "auto";
     detail::run_product(autoscheduled, m, b.padded_n(), detail::column_arrays(b.column_sums().data(), out, 0, n),
                         output.data(), n, [&](int64_t m_run, const detail::ColumnArrays& columns, Out* out_data,
                                               int64_t row_stride) {
         detail::BufferRef a_buf(a.data(), {k, m});
         detail::BufferRef zero_points_buf(zero_points, {2});
-        detail::BufferRef b_buf(b.packed().data(), {kDepthGroup, kPanelWidth, groups, b.padded_n() / kPanelWidth});
-        detail::BufferRef sums_buf(columns.weight_sums, {columns.count});
-        detail::BufferRef bias_buf(columns.bias, {columns.count});
-        detail::BufferRef multiplier_buf(columns.multipliers, {columns.count});
-        detail::BufferRef shift_buf(columns.shifts, {columns.count});
-        detail::BufferRef scale_buf(columns.scales, {columns.count});
+        detail::ProductBuffers product(b, columns);
         detail::BufferRef out_buf(out_data, {columns.count, m_run}, {1, row_stride});
         detail::run_kernel(what, [&] {
-            return fn(a_buf.get(), zero_points_buf.get(), b_buf.get(), sums_buf.get(), bias_buf.get(),
-                      multiplier_buf.get(), shift_buf.get(), scale_buf.get(), spec.output_zero_point, out.clamp.min,
-                      out.clamp.max, out_buf.get());
+            return fn(a_buf.get(), zero_points_buf.get(), product.weights.get(), product.weight_sums.get(),
+                      product.bias.get(), product.multipliers.get(), product.shifts.get(), product.scales.get(),
+                      spec.output_zero_point, out.clamp.min, out.clamp.max, out_buf.get());
         });
     });
 }

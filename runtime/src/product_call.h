@@ -6,9 +6,12 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "checks.h"
+#include "gemm_layout.h"
+#include "halide_call.h"
 
 namespace haqm::detail {
 
@@ -56,5 +59,21 @@ void run_product(bool autoscheduled, int64_t m, int64_t padded_n, const ColumnAr
         std::copy(scratch.begin() + row * n_run, scratch.begin() + row * n_run + n, output + row * row_stride);
     }
 }
+
+// The buffers every product kernel takes besides its activations and output: the packed weights in
+// their (kk, nn, ko, np) panel layout and the per-column arrays.
+struct ProductBuffers {
+    ProductBuffers(const PackedWeights& packed, const ColumnArrays& columns)
+        : weights(packed.packed().data(),
+                  {gemm_layout::kDepthGroup, gemm_layout::kPanelWidth,
+                   (packed.k() + gemm_layout::kDepthGroup - 1) / gemm_layout::kDepthGroup,
+                   packed.padded_n() / gemm_layout::kPanelWidth}),
+          weight_sums(columns.weight_sums, {columns.count}),
+          bias(columns.bias, {columns.count}),
+          multipliers(columns.multipliers, {columns.count}),
+          shifts(columns.shifts, {columns.count}),
+          scales(columns.scales, {columns.count}) {}
+    BufferRef weights, weight_sums, bias, multipliers, shifts, scales;
+};
 
 }  // namespace haqm::detail
