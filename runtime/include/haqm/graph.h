@@ -1,0 +1,159 @@
+// The model graph shared by the ONNX importer, the quantizer, the .haqm format and the executor.
+//
+// Conventions (one place for each rule):
+// - Every tensor is row-major in the graph's own layout. Image activations are NHWC; convolution
+//   weights are HWIO (kernel h, kernel w, input channels per group, output channels); fully
+//   connected weights are [K, N]. The ONNX importer translates from NCHW / OIHW / [N, K].
+// - An op's implementation is chosen by (op, tensor dtypes, target ISA, schedule name): the same
+//   OpKind runs the float path on float32 tensors and the integer kernels on int8/uint8 tensors.
+// - Quantized tensors carry their parameters (real = scale * (q - zero_point)); weights are
+//   symmetric int8 per output channel (axis 3 of HWIO, axis 1 of [K, N]); biases of quantized
+//   convolutions are int32 with scale input_scale * weight_scale[channel] and zero point 0.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "haqm/error.h"
+#include "haqm/kernels.h"
+
+namespace haqm {
+
+// int4x2 / uint4x2 (two values per byte) are reserved for the low-bit kernels; nothing runs them yet.
+enum class DType : uint8_t { float32 = 0, int32 = 1, int8 = 2, uint8 = 3, int4x2 = 4, uint4x2 = 5 };
+inline constexpr uint8_t kDTypeCount = 6;
+
+size_t dtype_bytes(DType dtype);  // bytes per element; throws for the packed sub-byte types
+const char* dtype_name(DType dtype);
+bool is_quantized_dtype(DType dtype);  // int8, uint8 and the packed types
+
+struct TensorQuant {
+    std::vector<float> scales;  // empty: not quantized; one, or one per channel along `axis`
+    std::vector<int32_t> zero_points;
+    int axis = 0;
+    int bits = 8;  // values use `bits` bits of their storage type (intN weights in int8 storage)
+    bool empty() const { return scales.empty(); }
+};
+
+// Bytes of a constant: owned by the graph, or a view into a mapped file that `owner` keeps alive.
+struct ConstantData {
+    std::shared_ptr<const void> owner;
+    const uint8_t* data = nullptr;
+    size_t size = 0;
+
+    template <class T>
+    static ConstantData from_vector(std::vector<T> values) {
+        auto held = std::make_shared<std::vector<T>>(std::move(values));
+        ConstantData c;
+        c.data = reinterpret_cast<const uint8_t*>(held->data());
+        c.size = held->size() * sizeof(T);
+        c.owner = std::move(held);
+        return c;
+    }
+    // The bytes as T. Throws haqm::Error if the size is not a multiple of sizeof(T) or the data is
+    // misaligned for T.
+    template <class T>
+    Span<const T> as() const {
+        check_view(sizeof(T), alignof(T));
+        return Span<const T>(reinterpret_cast<const T*>(data), size / sizeof(T));
+    }
+
+private:
+    void check_view(size_t element_size, size_t alignment) const;
+};
+
+struct TensorInfo {
+    std::string name;
+    DType dtype = DType::float32;
+    Shape shape;
+    TensorQuant quant;
+    std::optional<ConstantData> constant;  // set for weights and biases
+
+    int64_t elements() const;  // product of the shape (1 for rank 0)
+    size_t bytes() const;      // elements() * dtype_bytes(dtype)
+};
+
+enum class OpKind : uint8_t {
+    conv = 0,             // in: x NHWC, weights HWIO, [bias]; attrs: window, groups, activation
+    fully_connected = 1,  // in: x [M, K] (any shape whose last dim is K), weights [K, N], [bias N]
+    add = 2,              // in: a, b of the same shape; attrs.activation fused (relu / clip)
+    mul = 3,              // in: a, b of the same shape, or b [N, 1, 1, C] broadcast over a NHWC
+    activation = 4,       // in: x; attrs.activation (relu, clip, sigmoid, hard_sigmoid, ...)
+    max_pool = 5,         // in: x NHWC; attrs: window
+    average_pool = 6,     // in: x NHWC; attrs: window, count_include_pad
+    global_average_pool = 7,  // in: x NHWC; out [N, 1, 1, C]
+    reshape = 8,          // in: x; out: same bytes, the output tensor's shape
+    transpose = 9,        // in: x; attrs.perm over the graph layout's axes
+    concat = 10,          // in: x0, x1, ...; attrs.axis over the graph layout's axes
+    softmax = 11,         // in: x; attrs.axis (the last axis only)
+    quantize = 12,        // in: float x; out: int8/uint8 with the output's parameters
+    dequantize = 13,      // in: int8/uint8/int32 x; out: float
+};
+inline constexpr uint8_t kOpKindCount = 14;
+const char* op_name(OpKind op);
+
+enum class Activation : uint8_t { none = 0, relu = 1, clip = 2, sigmoid = 3, hard_sigmoid = 4, hard_swish = 5, tanh = 6 };
+inline constexpr uint8_t kActivationCount = 7;
+const char* activation_name(Activation activation);
+
+struct NodeAttributes {
+    // conv and pools
+    int kernel_h = 1, kernel_w = 1;  // pools only; conv takes them from its weights
+    int stride_h = 1, stride_w = 1;
+    int dilation_h = 1, dilation_w = 1;
+    int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+    int groups = 1;
+    bool count_include_pad = false;
+    // activation (op activation, or fused into conv / fully_connected / add)
+    Activation activation = Activation::none;
+    float alpha = 0.2f, beta = 0.5f;  // hard_sigmoid: max(0, min(1, alpha * x + beta))
+    float clip_min = -std::numeric_limits<float>::infinity();
+    float clip_max = std::numeric_limits<float>::infinity();
+    // concat, softmax
+    int axis = 0;
+    // transpose
+    std::vector<int64_t> perm;
+};
+
+struct Node {
+    std::string name;
+    OpKind op = OpKind::activation;
+    std::vector<int32_t> inputs;   // tensor ids; -1 for an absent optional input
+    std::vector<int32_t> outputs;  // tensor ids
+    NodeAttributes attrs;
+    std::string schedule;  // empty: the target's default schedule for this op
+};
+
+struct ModelMetadata {
+    // How `haqm run` turns an image into the input: resize to the input's H x W, scale pixels to
+    // [0, 1], then (x - mean[c]) / std[c]; one entry, or one per channel.
+    std::vector<float> mean{0.0f};
+    std::vector<float> std{1.0f};
+    std::vector<std::string> labels;  // class names, indexed by output position (may be empty)
+    std::string source;               // e.g. the ONNX file it came from
+};
+
+struct Graph {
+    std::vector<TensorInfo> tensors;
+    std::vector<Node> nodes;  // in execution order: every input is produced before it is read
+    std::vector<int32_t> inputs;   // tensor ids (activations)
+    std::vector<int32_t> outputs;  // tensor ids
+    Requantization requantization = Requantization::float32;  // the integer kernels' rule
+    ModelMetadata metadata;
+
+    int32_t add_tensor(TensorInfo tensor);  // returns its id
+    int32_t find_tensor(const std::string& name) const;  // -1 if absent
+};
+
+// Checks every id, the execution order, shapes against each op's rule, dtypes, constants' sizes
+// and quantization parameters. Throws haqm::Error naming the node and what is wrong.
+void validate(const Graph& graph);
+
+// Output shape of `node` from its inputs' shapes (the same rules validate() checks).
+Shape infer_output_shape(const Graph& graph, const Node& node);
+
+}  // namespace haqm
