@@ -1,1 +1,149 @@
-// placeholder: being written
+// Memory planning: every activation gets an offset in one arena.
+//  1. Buffers: a reshape's output is its input's bytes; an elementwise op's output is written over
+//     an input of the same size whose last reader is that op (and which is not a graph output).
+//  2. Each buffer lives from the step that produces its first tensor to the last step that reads
+//     any of them (graph inputs from step 0, graph outputs to the end).
+//  3. Largest buffers first, each at the lowest offset where it overlaps no placed buffer whose
+//     lifetime it shares (greedy by size, as in TFLite's arena planner).
+// The lower bound reported is the largest sum of live buffer bytes at any step: no arena can be
+// smaller, so arena_bytes / lower_bound_bytes says how much fragmentation costs.
+#include <algorithm>
+#include <numeric>
+
+#include "haqm/model.h"
+
+namespace haqm {
+namespace {
+
+constexpr int64_t kAlignment = 64;
+
+int64_t aligned(int64_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
+
+bool elementwise(const Node& node) {
+    switch (node.op) {
+    case OpKind::activation:
+    case OpKind::add:
+    case OpKind::mul: return true;
+    default: return false;
+    }
+}
+
+struct Buffer {
+    int64_t bytes = 0;
+    int first = 0, last = 0;  // steps; graph inputs are produced at step -1
+    int64_t offset = -1;
+};
+
+}  // namespace
+
+MemoryPlan plan_memory(const Graph& graph, bool keep_all) {
+    const size_t count = graph.tensors.size();
+    const int steps = static_cast<int>(graph.nodes.size());
+    MemoryPlan plan;
+    plan.offsets.assign(count, -1);
+
+    std::vector<int> first(count, steps), last(count, -1);
+    for (int32_t id : graph.inputs) first[static_cast<size_t>(id)] = -1;
+    for (int s = 0; s < steps; ++s) {
+        const Node& node = graph.nodes[static_cast<size_t>(s)];
+        for (int32_t id : node.outputs) first[static_cast<size_t>(id)] = s;
+        for (int32_t id : node.inputs) {
+            if (id >= 0) last[static_cast<size_t>(id)] = std::max(last[static_cast<size_t>(id)], s);
+        }
+    }
+    std::vector<bool> is_output(count, false);
+    for (int32_t id : graph.outputs) {
+        is_output[static_cast<size_t>(id)] = true;
+        last[static_cast<size_t>(id)] = steps;
+    }
+    for (size_t t = 0; t < count; ++t) last[t] = std::max(last[t], first[t]);
+
+    // Buffer of each tensor (union by aliasing).
+    std::vector<int> buffer_of(count, -1);
+    std::vector<Buffer> buffers;
+    const auto new_buffer = [&](size_t t) {
+        buffer_of[t] = static_cast<int>(buffers.size());
+        buffers.push_back({static_cast<int64_t>(graph.tensors[t].bytes()), first[t], last[t], -1});
+    };
+    for (int32_t id : graph.inputs) new_buffer(static_cast<size_t>(id));
+    for (int s = 0; s < steps; ++s) {
+        const Node& node = graph.nodes[static_cast<size_t>(s)];
+        const size_t out = static_cast<size_t>(node.outputs[0]);
+        int reuse = -1;
+        if (!keep_all) {
+            const auto can_take = [&](int32_t in) {
+                if (in < 0 || graph.tensors[static_cast<size_t>(in)].constant) return false;
+                const size_t i = static_cast<size_t>(in);
+                return last[i] == s && !is_output[i] && graph.tensors[i].bytes() == graph.tensors[out].bytes() &&
+                       buffers[static_cast<size_t>(buffer_of[i])].last == s;
+            };
+            if (node.op == OpKind::reshape && node.inputs[0] >= 0 && !graph.tensors[static_cast<size_t>(node.inputs[0])].constant &&
+                !is_output[static_cast<size_t>(node.inputs[0])]) {
+                reuse = buffer_of[static_cast<size_t>(node.inputs[0])];  // a view: lives as long as either
+            } else if (elementwise(node)) {
+                for (size_t k = 0; k < node.inputs.size() && reuse < 0; ++k) {
+                    if (can_take(node.inputs[k])) reuse = buffer_of[static_cast<size_t>(node.inputs[k])];
+                }
+            }
+        }
+        if (reuse >= 0) {
+            buffer_of[out] = reuse;
+            Buffer& b = buffers[static_cast<size_t>(reuse)];
+            b.last = std::max(b.last, last[out]);
+            b.bytes = std::max(b.bytes, static_cast<int64_t>(graph.tensors[out].bytes()));
+            ++plan.in_place_count;
+        } else {
+            new_buffer(out);
+        }
+    }
+
+    std::vector<size_t> order(buffers.size());
+    std::iota(order.begin(), order.end(), size_t(0));
+    if (keep_all) {
+        int64_t offset = 0;
+        for (Buffer& b : buffers) {
+            b.offset = offset;
+            offset += aligned(b.bytes);
+        }
+        plan.arena_bytes = offset;
+    } else {
+        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return buffers[a].bytes > buffers[b].bytes; });
+        std::vector<size_t> placed;
+        for (size_t i : order) {
+            Buffer& b = buffers[i];
+            // Byte ranges of placed buffers alive at the same time, by offset.
+            std::vector<std::pair<int64_t, int64_t>> busy;
+            for (size_t j : placed) {
+                const Buffer& p = buffers[j];
+                if (p.first <= b.last && b.first <= p.last) busy.push_back({p.offset, p.offset + aligned(p.bytes)});
+            }
+            std::sort(busy.begin(), busy.end());
+            // Best fit: the smallest gap that holds the buffer; else after the last busy range.
+            int64_t best = -1, best_gap = 0, cursor = 0;
+            for (const auto& [begin, end] : busy) {
+                const int64_t gap = begin - cursor;
+                if (gap >= aligned(b.bytes) && (best < 0 || gap < best_gap)) {
+                    best = cursor;
+                    best_gap = gap;
+                }
+                cursor = std::max(cursor, end);
+            }
+            b.offset = best >= 0 ? best : cursor;
+            plan.arena_bytes = std::max(plan.arena_bytes, b.offset + aligned(b.bytes));
+            placed.push_back(i);
+        }
+    }
+    for (int s = -1; s <= steps; ++s) {
+        int64_t live = 0;
+        for (const Buffer& b : buffers) {
+            if (b.first <= s && s <= b.last) live += aligned(b.bytes);
+        }
+        plan.lower_bound_bytes = std::max(plan.lower_bound_bytes, live);
+    }
+    for (size_t t = 0; t < count; ++t) {
+        if (buffer_of[t] >= 0) plan.offsets[t] = buffers[static_cast<size_t>(buffer_of[t])].offset;
+    }
+    return plan;
+}
+
+}  // namespace haqm
