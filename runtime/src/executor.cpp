@@ -19,6 +19,12 @@ bool is_8bit(DType d) { return d == DType::int8 || d == DType::uint8; }
 
 IntegerRange range_of(DType d) { return integer_range(8, d == DType::int8); }
 
+// The levels a tensor may hold: its type's range, narrowed to `bits` (intN activations in 8-bit storage).
+IntegerRange levels_of(const TensorInfo& t) {
+    const int bits = t.quant.empty() ? 8 : std::min(t.quant.bits, 8);
+    return integer_range(bits, t.dtype == DType::int8);
+}
+
 [[noreturn]] void fail(const Node& node, const std::string& what) {
     throw Error("node '" + node.name + "' (" + op_name(node.op) + "): " + what);
 }
@@ -26,30 +32,28 @@ IntegerRange range_of(DType d) { return integer_range(8, d == DType::int8); }
 // The quantized output range a fused ReLU / Clip leaves (the rest of the type's range clamps).
 std::pair<std::optional<int32_t>, std::optional<int32_t>> fused_range(const Node& node, const TensorInfo& out) {
     const NodeAttributes& a = node.attrs;
-    if (a.activation == Activation::none || !is_8bit(out.dtype)) {
+    if (!is_8bit(out.dtype)) {
         if (a.activation != Activation::none) fail(node, "a fused activation needs an 8-bit output");
         return {std::nullopt, std::nullopt};
     }
-    const IntegerRange r = range_of(out.dtype);
+    const IntegerRange r = levels_of(out);
+    if (a.activation == Activation::none) return {r.min, r.max};
     const float scale = out.quant.scales[0];
     const int32_t zp = out.quant.zero_points[0];
     const auto level = [&](float v) {
         const double q = std::nearbyint(static_cast<double>(v) / scale) + zp;
         return static_cast<int32_t>(std::clamp<double>(q, r.min, r.max));
     };
-    if (a.activation == Activation::relu) return {std::max(zp, r.min), std::nullopt};
+    if (a.activation == Activation::relu) return {std::clamp(zp, r.min, r.max), r.max};
     if (a.activation == Activation::clip) {
-        std::optional<int32_t> lo, hi;
-        if (std::isfinite(a.clip_min)) lo = level(a.clip_min);
-        if (std::isfinite(a.clip_max)) hi = level(a.clip_max);
-        return {lo, hi};
+        return {std::isfinite(a.clip_min) ? level(a.clip_min) : r.min, std::isfinite(a.clip_max) ? level(a.clip_max) : r.max};
     }
     fail(node, std::string("activation ") + activation_name(a.activation) + " cannot be fused into a quantized op");
 }
 
 // Lookup table of a quantized unary op: every input level through the float function.
 std::vector<uint8_t> activation_table(const NodeAttributes& attrs, const TensorInfo& in, const TensorInfo& out) {
-    const IntegerRange in_range = range_of(in.dtype), out_range = range_of(out.dtype);
+    const IntegerRange in_range = range_of(in.dtype), out_range = levels_of(out);
     std::vector<uint8_t> table(kLutEntries);
     for (int32_t q = in_range.min; q <= in_range.max; ++q) {
         const float x = static_cast<float>(q - in.quant.zero_points[0]) * in.quant.scales[0];
@@ -213,6 +217,7 @@ void prepare_node(const Graph& g, const Node& node, Model::Prepared::NodeKernel&
         p.input_scale = in.quant.scales[0];
         p.output_scale = out.quant.scales[0];
         p.output_zero_point = out.quant.zero_points[0];
+        std::tie(p.output_min, p.output_max) = fused_range(node, out);
         if (p.kind == PoolKind::max && (in.quant.scales[0] != out.quant.scales[0] || in.quant.zero_points[0] != out.quant.zero_points[0])) {
             fail(node, "quantized max pooling keeps its input's scale and zero point");
         }
@@ -227,7 +232,7 @@ void prepare_node(const Graph& g, const Node& node, Model::Prepared::NodeKernel&
         }
         break;
     case OpKind::quantize:
-        k.quantization = {out.quant.scales, out.quant.zero_points, 0, 8};
+        k.quantization = {out.quant.scales, out.quant.zero_points, 0, std::min(out.quant.bits, 8)};
         break;
     case OpKind::dequantize:
         k.quantization = {in.quant.scales, in.quant.zero_points, in.quant.axis, 8};
@@ -337,7 +342,7 @@ Span<const T> cview(const uint8_t* p, const TensorInfo& t) { return Span<const T
 // Quantized elementwise / channel-broadcast product with the float rule (docs/arithmetic.md).
 template <class T>
 void mul_q8(const T* a, const TensorInfo& at, const T* b, const TensorInfo& bt, float scale, const TensorInfo& ot, T* out) {
-    const IntegerRange r = range_of(ot.dtype);
+    const IntegerRange r = levels_of(ot);
     const int32_t za = at.quant.zero_points[0], zb = bt.quant.zero_points[0], zo = ot.quant.zero_points[0];
     const int64_t total = at.elements();
     const bool broadcast = at.shape != bt.shape;
