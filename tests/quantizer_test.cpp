@@ -39,11 +39,21 @@ Graph logits_graph() {
     return g;
 }
 
+// Well-conditioned logits need weights drawn from a known seed: the tests reseed the shared
+// generator so they do not depend on which tests ran before.
+Graph seeded_logits_graph() {
+    testing::rng().seed(4);
+    return logits_graph();
+}
+
 TEST(Quantizer, Int8GraphFollowsTheFloatGraph) {
-    const Graph f = logits_graph();
+    const Graph f = seeded_logits_graph();
     const auto calibration = random_inputs(64, 12 * 10 * 4);
+    const auto held_out = random_inputs(16, 12 * 10 * 4);
     for (DType acts : {DType::uint8, DType::int8}) {
-        for (const char* observer : {"minmax", "percentile", "mse", "kl"}) {
+        // KL (TensorRT entropy calibration) is meant for ReLU-like activations and clips hard on
+        // these uniform random ones; it must still run and keep the sign of the signal.
+        for (const auto& [observer, floor_db] : std::vector<std::pair<std::string, double>>{{"minmax", 20.0}, {"percentile", 15.0}, {"mse", 20.0}, {"kl", 0.0}}) {
             QuantizeOptions options;
             options.activation_dtype = acts;
             options.observer = observer;
@@ -61,21 +71,23 @@ TEST(Quantizer, Int8GraphFollowsTheFloatGraph) {
                 EXPECT_EQ(q.graph.tensors[static_cast<size_t>(n.outputs[0])].dtype, acts);
             }
             ASSERT_EQ(q.report.size(), 4u);
-            // KL (TensorRT entropy calibration) clips hard on these uniform random activations.
-            const double floor = std::string(observer) == "kl" ? 0.0 : 15.0;
-            for (const LayerReport& r : q.report) EXPECT_GT(r.sqnr_db, floor) << r.node << " " << observer;
+            for (const LayerReport& r : q.report) EXPECT_GT(r.sqnr_db, floor_db) << r.node << " " << observer;
 
             const Model float_model(f), int8_model(q.graph);
             Session fs(float_model), qs(int8_model);
-            for (const auto& input : random_inputs(8, 12 * 10 * 4)) {
-                EXPECT_GT(sqnr_of(fs.run(input), qs.run(input)), std::string(observer) == "kl" ? -10.0 : 15.0) << observer;
+            std::vector<float> x, y;
+            for (const auto& input : held_out) {
+                const auto a = fs.run(input), b = qs.run(input);
+                x.insert(x.end(), a.begin(), a.end());
+                y.insert(y.end(), b.begin(), b.end());
             }
+            EXPECT_GT(sqnr_of(x, y), floor_db) << observer;
         }
     }
 }
 
 TEST(Quantizer, IntNWeightsAndOverridesUseTheirBits) {
-    const Graph f = logits_graph();
+    const Graph f = seeded_logits_graph();
     const auto calibration = random_inputs(16, 12 * 10 * 4);
     QuantizeOptions options;
     options.weight_bits = 4;
@@ -121,7 +133,7 @@ TEST(Quantizer, IntNWeightsAndOverridesUseTheirBits) {
 }
 
 TEST(Quantizer, BiasCorrectionDoesNotHurtTheMeanError) {
-    const Graph f = logits_graph();
+    const Graph f = seeded_logits_graph();
     const auto calibration = random_inputs(64, 12 * 10 * 4);
     QuantizeOptions plain;
     plain.weight_bits = 3;  // coarse weights: a visible mean shift to correct

@@ -1,6 +1,8 @@
 #include "kernel_registry.h"
 
 #include <algorithm>
+#include <mutex>
+#include <unordered_map>
 
 #include "haqm_generated_kernels.h"
 
@@ -47,9 +49,9 @@ const std::vector<std::string>& supported_isa_list() {
     return names;
 }
 
-const KernelEntry& find_kernel(const std::string& family, const std::string& variant, const KernelChoice& choice) {
-    // Called on every kernel call: the checks scan the table and build name lists only to report
-    // an error.
+namespace {
+
+const KernelEntry& search_kernel(const std::string& family, const std::string& variant, const KernelChoice& choice) {
     const std::string schedule = choice.schedule.empty() ? default_schedule(family) : choice.schedule;
     const bool schedule_known = std::any_of(std::begin(kKernels), std::end(kKernels), [&](const KernelEntry& e) {
         return family == e.family && schedule == e.schedule;
@@ -87,6 +89,29 @@ const KernelEntry& find_kernel(const std::string& family, const std::string& var
     }
     throw Error("no " + family + " kernel for " + variant + " with schedule '" + schedule + "'" +
                 (choice.isa.empty() ? std::string(" on this CPU") : " for instruction set '" + choice.isa + "'"));
+}
+
+}  // namespace
+
+const KernelEntry& find_kernel(const std::string& family, const std::string& variant, const KernelChoice& choice) {
+    // Called on every kernel call: the table scan (~1500 entries) is done once per choice, then
+    // remembered (entries are static; failures are not cached, so they keep their messages).
+    static std::mutex mutex;
+    static std::unordered_map<std::string, const KernelEntry*> found;
+    std::string key = family;
+    for (const std::string* part : {&variant, &choice.schedule, &choice.isa}) {
+        key += '\0';
+        key += *part;
+    }
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto it = found.find(key);
+        if (it != found.end()) return *it->second;
+    }
+    const KernelEntry& entry = search_kernel(family, variant, choice);
+    std::lock_guard<std::mutex> lock(mutex);
+    found.emplace(std::move(key), &entry);
+    return entry;
 }
 
 }  // namespace haqm::detail
