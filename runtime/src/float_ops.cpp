@@ -7,6 +7,15 @@
 #include <limits>
 #include <vector>
 
+// The float convolution and fully connected loops also get an AVX2 build picked at load time on
+// x86-64 (the library's baseline is SSE2). Each output lane sums in the same order in both builds,
+// and ISO C++ mode keeps multiplies and adds unfused, so the results are the same bits.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HAQM_WIDE_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define HAQM_WIDE_VECTOR_CLONES
+#endif
+
 namespace haqm::detail {
 
 float activate(float x, const NodeAttributes& a) {
@@ -35,7 +44,7 @@ void activate_row(float* row, int64_t n, const NodeAttributes& a) {
 
 }  // namespace
 
-void conv2d_f32(const float* x, const Shape& xs, const float* w, const Shape& ws, const float* bias,
+HAQM_WIDE_VECTOR_CLONES void conv2d_f32(const float* x, const Shape& xs, const float* w, const Shape& ws, const float* bias,
                 const NodeAttributes& a, float* out, const Shape& os) {
     const int64_t batch = xs[0], in_h = xs[1], in_w = xs[2], channels = xs[3];
     const int64_t kernel_h = ws[0], kernel_w = ws[1], group_in = ws[2], out_channels = ws[3];
@@ -78,7 +87,7 @@ void conv2d_f32(const float* x, const Shape& xs, const float* w, const Shape& ws
     }
 }
 
-void fully_connected_f32(const float* x, int64_t m, const float* w, int64_t k, int64_t n, const float* bias,
+HAQM_WIDE_VECTOR_CLONES void fully_connected_f32(const float* x, int64_t m, const float* w, int64_t k, int64_t n, const float* bias,
                          const NodeAttributes& a, float* out) {
     for (int64_t i = 0; i < m; ++i) {
         float* o = out + i * n;
