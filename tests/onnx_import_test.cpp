@@ -1128,4 +1128,171 @@ TEST(OnnxImportErrors, MutatedModelsNeverCrash) {
     std::cout << "mutated models: " << imported << " imported, " << rejected << " rejected with haqm::Error\n";
 }
 
+// ---------------------------------------------------------------------------------------------
+// Conformance: ONNX's float node tests through import_onnx_bytes + Model + Session.
+//
+// Session::run feeds one input, so the first graph input stays an activation and every other input
+// (weights, biases, Clip bounds, Reshape shapes, BatchNormalization parameters) becomes an
+// initializer holding the test's data. Tests whose second activation thereby becomes a constant
+// (Add, Concat of two inputs) are rejected by the importer like any unsupported construct: they are
+// skipped with the importer's message, never passed silently. The data is NCHW; the graph's 4-D
+// inputs and outputs are NHWC, so the test transposes.
+
+#ifndef HAQM_ONNX_NODE_TEST_DIR
+#define HAQM_ONNX_NODE_TEST_DIR "/usr/share/libonnx-testdata/data/node"
+#endif
+
+namespace fs = std::filesystem;
+
+const char* const kConformancePrefixes[] = {
+    "test_conv",        "test_basic_conv",   "test_relu",       "test_add",       "test_maxpool",
+    "test_averagepool", "test_globalaveragepool", "test_gemm",  "test_matmul_2d", "test_softmax",
+    "test_concat",      "test_transpose",    "test_flatten",    "test_reshape",   "test_sigmoid",
+    "test_hardsigmoid", "test_hardswish",    "test_clip",       "test_batchnorm", "test_tanh",
+    "test_identity",    "test_dropout"};
+
+std::vector<std::string> conformance_tests() {
+    std::vector<std::string> names;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(HAQM_ONNX_NODE_TEST_DIR, error)) {
+        const std::string name = entry.path().filename().string();
+        for (const char* prefix : kConformancePrefixes) {
+            if (name.rfind(prefix, 0) == 0 && fs::exists(entry.path() / "model.onnx")) {
+                names.push_back(name);
+                break;
+            }
+        }
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+template <class Message>
+Message read_message(const fs::path& file) {
+    std::ifstream stream(file, std::ios::binary);
+    Message message;
+    if (!stream || !message.ParseFromIstream(&stream)) {
+        throw std::runtime_error("cannot read " + file.string());
+    }
+    return message;
+}
+
+std::vector<float> float_data(const TensorProto& t) {
+    if (t.data_type() != TensorProto::FLOAT) {
+        throw std::runtime_error("tensor '" + t.name() + "' is not float");
+    }
+    if (t.has_raw_data()) {
+        std::vector<float> v(t.raw_data().size() / sizeof(float));
+        std::memcpy(v.data(), t.raw_data().data(), v.size() * sizeof(float));
+        return v;
+    }
+    return std::vector<float>(t.float_data().begin(), t.float_data().end());
+}
+
+Shape dims_of(const TensorProto& t) { return Shape(t.dims().begin(), t.dims().end()); }
+
+struct ConformanceCounts {
+    int passed = 0, rejected = 0, not_applicable = 0, failed = 0;
+};
+ConformanceCounts& counts() {
+    static ConformanceCounts c;
+    return c;
+}
+
+class ConformanceSummary : public ::testing::Environment {
+public:
+    void TearDown() override {
+        const ConformanceCounts& c = counts();
+        if (c.passed + c.rejected + c.not_applicable + c.failed > 0) {
+            std::cout << "ONNX import conformance: " << c.passed << " passed within 1e-4, " << c.rejected
+                      << " rejected by the importer (skipped), " << c.not_applicable << " not float tests (skipped), "
+                      << c.failed << " failed\n";
+        }
+    }
+};
+const auto* const kSummary = ::testing::AddGlobalTestEnvironment(new ConformanceSummary);
+
+class OnnxNodeConformance : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(OnnxNodeConformance, MatchesOnnxReference) {
+    const fs::path dir = fs::path(HAQM_ONNX_NODE_TEST_DIR) / GetParam();
+    onnx::ModelProto model = read_message<onnx::ModelProto>(dir / "model.onnx");
+    const fs::path data = dir / "test_data_set_0";
+    auto& graph = *model.mutable_graph();
+
+    // Applicable: the first input and every output are float tensors.
+    std::string not_float;
+    for (int i = 0; i < graph.output_size() && not_float.empty(); ++i) {
+        const auto& type = graph.output(i).type();
+        if (!type.has_tensor_type() || type.tensor_type().elem_type() != TensorProto::FLOAT) {
+            not_float = "output '" + graph.output(i).name() + "' is not a float tensor";
+        }
+    }
+    if (graph.input_size() < 1 || !graph.input(0).type().has_tensor_type() ||
+        graph.input(0).type().tensor_type().elem_type() != TensorProto::FLOAT) {
+        not_float = "the first input is not a float tensor";
+    }
+    if (!not_float.empty()) {
+        ++counts().not_applicable;
+        GTEST_SKIP() << "not a float test: " << not_float;
+    }
+
+    // Every input after the first becomes an initializer with the test's data.
+    const TensorProto input = read_message<TensorProto>(data / "input_0.pb");
+    for (int i = 1; i < graph.input_size(); ++i) {
+        TensorProto value = read_message<TensorProto>(data / ("input_" + std::to_string(i) + ".pb"));
+        value.set_name(graph.input(i).name());
+        *graph.add_initializer() = value;
+    }
+    while (graph.input_size() > 1) {
+        graph.mutable_input()->RemoveLast();
+    }
+    std::string bytes;
+    model.SerializeToString(&bytes);
+    Graph imported;
+    try {
+        imported = haqm::import_onnx_bytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    } catch (const haqm::Error& e) {
+        ++counts().rejected;
+        GTEST_SKIP() << "rejected by the importer"
+                     << (graph.initializer_size() > 0 ? " (inputs after the first made initializers)" : "") << ": "
+                     << e.what();
+    }
+
+    ++counts().failed;  // until it passes
+    std::vector<float> x = float_data(input);
+    Shape x_dims = dims_of(input);
+    if (x_dims.size() == 4) {
+        x = transposed(x, x_dims, kToNhwc);
+    }
+    const TensorProto expected_proto = read_message<TensorProto>(data / "output_0.pb");
+    std::vector<float> expected = float_data(expected_proto);
+    const Shape y_dims = dims_of(expected_proto);
+    if (y_dims.size() == 4) {
+        expected = transposed(expected, y_dims, kToNhwc);
+    }
+    const Shape graph_y_dims = y_dims.size() == 4 ? Shape{y_dims[0], y_dims[2], y_dims[3], y_dims[1]} : y_dims;
+    EXPECT_EQ(tensor_of(imported, imported.outputs.at(0)).shape, graph_y_dims);
+
+    const haqm::Model compiled(std::move(imported));
+    haqm::Session session(compiled);
+    const std::vector<float> y = session.run(x);
+    ASSERT_EQ(y.size(), expected.size());
+    int mismatches = 0;
+    for (size_t i = 0; i < y.size(); ++i) {
+        const float tolerance = 1e-4f + 1e-4f * std::fabs(expected[i]);
+        if (!(std::fabs(y[i] - expected[i]) <= tolerance) && ++mismatches <= 10) {
+            ADD_FAILURE() << "element " << i << ": haqm " << y[i] << ", ONNX " << expected[i];
+        }
+    }
+    if (mismatches == 0 && !HasFailure()) {
+        --counts().failed;
+        ++counts().passed;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Onnx, OnnxNodeConformance, ::testing::ValuesIn(conformance_tests()),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(OnnxNodeConformance);
+
 }  // namespace

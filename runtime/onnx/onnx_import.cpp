@@ -859,11 +859,10 @@ void Importer::read_opset() {
             found = true;
         }
     }
-    if (!found) {
+    // Older opsets differ from newer ones through attributes (consumed_inputs, broadcast, spatial,
+    // the Clip bounds), which every handler checks, so no opset floor is needed.
+    if (!found || opset_ < 1) {
         throw Error("ONNX model has no opset for the default domain (opset_import)");
-    }
-    if (opset_ < 7) {
-        throw Error("ONNX model uses opset " + std::to_string(opset_) + "; opset 7 and later are supported");
     }
 }
 
