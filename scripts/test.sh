@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds every target (host x86-64, aarch64, armhf) and runs all tests; ARM tests run under
-# qemu-user, and the host tests once more under AddressSanitizer + UBSan. Installs missing Debian
-# packages first. Usage: scripts/test.sh [preset...]
+# qemu-user, and the host tests once more under AddressSanitizer + UBSan; then, when no preset is
+# named, 60 s of fuzzing per model loader (scripts/fuzz.sh). Installs missing Debian packages first.
+# Usage: scripts/test.sh [preset...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
@@ -19,4 +20,9 @@ for preset in "${presets[@]}"; do
   echo "== $preset: test"
   ctest --test-dir "build/$preset" -j "$jobs" --output-on-failure
 done
+# The full run also fuzzes the two model loaders for a bounded time (tests/fuzz).
+if [ $# -eq 0 ]; then
+  scripts/fuzz.sh 60
+  presets+=(fuzz)
+fi
 echo "== all tests passed on: ${presets[*]}"

@@ -321,8 +321,10 @@ public:
     const std::string& path() const { return path_; }
     std::vector<std::string> files() const {
         std::vector<std::string> names;
+        // readdir64: a 32-bit build (armhf) without large-file support fails plain readdir with
+        // EOVERFLOW on file systems with 64-bit inode numbers.
         if (DIR* d = ::opendir(path_.c_str())) {
-            while (dirent* e = ::readdir(d)) {
+            while (dirent64* e = ::readdir64(d)) {
                 const std::string n = e->d_name;
                 if (n != "." && n != "..") names.push_back(n);
             }
