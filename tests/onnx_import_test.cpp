@@ -1072,6 +1072,13 @@ TEST(OnnxImportErrors, BadTensors) {
     half.output("y");
     expect_import_error(half, {"FLOAT16", "not supported"});
 
+    OnnxModel int_weights;  // found by fuzzing: a float Conv with integer weights read no values
+    int_weights.input("x", {1, 1, 2, 2});
+    int_weights.ints("W", {1, 1, 1, 1}, TensorProto::INT8, {3});
+    int_weights.node("Conv", {"x", "W"}, {"y"}, "c");
+    int_weights.output("y");
+    expect_import_error(int_weights, {"ONNX node 'c' (Conv): weights 'W' have type INT8"});
+
     OnnxModel symbolic;
     symbolic.input("x", {1, 3, 4, 4});
     symbolic.graph().mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(2)->set_dim_param("H");

@@ -215,9 +215,10 @@ struct Constant {
         return (index / product(dims, static_cast<size_t>(axis) + 1, dims.size())) % dims[static_cast<size_t>(axis)];
     }
 
+    // The values as float; integer constants convert (callers check the type they need first).
     std::vector<float> float_values() const {
         if (!dequantization) {
-            return floats;
+            return is_float() ? floats : std::vector<float>(ints.begin(), ints.end());
         }
         const Dequantization& dq = *dequantization;
         std::vector<float> values(ints.size());
@@ -754,8 +755,11 @@ private:
                          TensorQuant quant = {});
     void emit(const std::string& name, OpKind op, std::vector<int32_t> inputs, int32_t output,
               NodeAttributes attrs = {});
-    int32_t emit_transpose(const std::string& name, int32_t input, const std::vector<int64_t>& perm);
-    int32_t emit_reshape(const std::string& name, int32_t input, const Shape& graph_shape);
+    // The new tensor is named `tensor_name`, or like the node when that is empty.
+    int32_t emit_transpose(const std::string& name, int32_t input, const std::vector<int64_t>& perm,
+                           const std::string& tensor_name = "");
+    int32_t emit_reshape(const std::string& name, int32_t input, const Shape& graph_shape,
+                         const std::string& tensor_name = "");
 
     // look-ahead for fusions
     int sole_consumer(const std::string& value) const;
@@ -1416,18 +1420,20 @@ void Importer::emit(const std::string& name, OpKind op, std::vector<int32_t> inp
     graph_.nodes.push_back(std::move(n));
 }
 
-int32_t Importer::emit_transpose(const std::string& name, int32_t input, const std::vector<int64_t>& perm) {
+int32_t Importer::emit_transpose(const std::string& name, int32_t input, const std::vector<int64_t>& perm,
+                                 const std::string& tensor_name) {
     const TensorInfo in = graph_.tensors[static_cast<size_t>(input)];
-    const int32_t out = add_tensor(name, in.dtype, permuted(in.shape, perm), in.quant);
+    const int32_t out = add_tensor(tensor_name.empty() ? name : tensor_name, in.dtype, permuted(in.shape, perm), in.quant);
     NodeAttributes attrs;
     attrs.perm = perm;
     emit(name, OpKind::transpose, {input}, out, attrs);
     return out;
 }
 
-int32_t Importer::emit_reshape(const std::string& name, int32_t input, const Shape& graph_shape) {
+int32_t Importer::emit_reshape(const std::string& name, int32_t input, const Shape& graph_shape,
+                               const std::string& tensor_name) {
     const TensorInfo in = graph_.tensors[static_cast<size_t>(input)];
-    const int32_t out = add_tensor(name, in.dtype, graph_shape, in.quant);
+    const int32_t out = add_tensor(tensor_name.empty() ? name : tensor_name, in.dtype, graph_shape, in.quant);
     emit(name, OpKind::reshape, {input}, out);
     return out;
 }
@@ -1904,6 +1910,10 @@ std::vector<int32_t> Importer::quantized_bias(const NodeRef& node, const BiasInp
 
 void Importer::emit_linear(const NodeRef& node, const Value& x, const Constant& w, const BiasInput& bias,
                            const LinearSpec& spec) {
+    if (!w.is_float()) {
+        node.fail("weights '" + node.proto.input(1) + "' have type " + type_name(w.type) +
+                  "; float32 (or the output of DequantizeLinear) is needed");
+    }
     // Quantized: input and weights come from DequantizeLinear and the output (after an optional
     // Relu/Clip) goes straight into a QuantizeLinear.
     if (x.kind == Value::Kind::dequantized && w.dequantization) {
@@ -2502,7 +2512,7 @@ void Importer::reshape_value(const NodeRef& node, const Value& x, const Shape& t
         const bool flattens_to_rows = target.size() == 2 && target[0] == x.shape[0];
         if (flattens_to_rows && all_uses_are_fc_input(node.output())) {
             out.nhwc_flatten = NhwcFlatten{x.shape[1], x.shape[2], x.shape[3]};
-            out.tensor = emit_reshape(node.output(), t, target);
+            out.tensor = emit_reshape(name, t, target, node.output());
             define(node.output(), std::move(out));
             return;
         }
@@ -2510,11 +2520,11 @@ void Importer::reshape_value(const NodeRef& node, const Value& x, const Shape& t
     }
     if (target.size() == 4 && !nhwc_bytes_are_nchw_order(target)) {
         t = emit_reshape(name + "/nchw", t, target);
-        out.tensor = emit_transpose(node.output(), t, kNchwToNhwc);
+        out.tensor = emit_transpose(name + "/to_nhwc", t, kNchwToNhwc, node.output());
     } else if (graph_.tensors[static_cast<size_t>(t)].shape == graph_shape_of(target)) {
         out.tensor = t;  // nothing to reshape
     } else {
-        out.tensor = emit_reshape(node.output(), t, graph_shape_of(target));
+        out.tensor = emit_reshape(name, t, graph_shape_of(target), node.output());
     }
     define(node.output(), std::move(out));
 }
@@ -2586,8 +2596,9 @@ void Importer::import_transpose(const NodeRef& node) {
     Value out;
     out.kind = x.kind;
     out.shape = permuted(x.shape, perm);
-    out.tensor = is_identity_permutation(graph_perm) ? x.tensor
-                                                     : emit_transpose(node.output(), x.tensor, graph_perm);
+    out.tensor = is_identity_permutation(graph_perm)
+                     ? x.tensor
+                     : emit_transpose(node.graph_name(), x.tensor, graph_perm, node.output());
     define(node.output(), std::move(out));
 }
 
@@ -2713,9 +2724,9 @@ void Importer::import_softmax(const NodeRef& node) {
             perm.push_back(graph_axis);
             const int32_t moved = emit_transpose(name + "/axis_last", in, perm);
             const TensorInfo moved_info = graph_.tensors[static_cast<size_t>(moved)];
-            const int32_t soft = add_tensor(name + "/softmax", DType::float32, moved_info.shape);
+            const int32_t soft = add_tensor(node.output() + "/axis_last", DType::float32, moved_info.shape);
             emit(name, OpKind::softmax, {moved}, soft, attrs);
-            out = emit_transpose(node.output(), soft, inverse_permutation(perm));
+            out = emit_transpose(name + "/axis_back", soft, inverse_permutation(perm), node.output());
         }
     } else {
         // Before opset 13 the axes from `axis` on are flattened into one: softmax over a 2-D view
@@ -2732,9 +2743,9 @@ void Importer::import_softmax(const NodeRef& node) {
         emit(name, OpKind::softmax, {t}, soft, attrs);
         if (!nhwc_bytes_are_nchw_order(x.shape)) {
             t = emit_reshape(name + "/nchw", soft, x.shape);
-            out = emit_transpose(node.output(), t, kNchwToNhwc);
+            out = emit_transpose(name + "/to_nhwc", t, kNchwToNhwc, node.output());
         } else {
-            out = emit_reshape(node.output(), soft, graph_shape_of(x.shape));
+            out = emit_reshape(name + "/unrows", soft, graph_shape_of(x.shape), node.output());
         }
     }
     define_tensor(node.output(), out, x.shape);
