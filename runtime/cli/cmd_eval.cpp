@@ -96,7 +96,8 @@ int eval_command(const std::vector<std::string>& arguments) {
                                    fixed(elapsed > 0 ? double(i + 1) / elapsed : 0.0, 0) + " images/s");
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    progress.finish("top-1 " + percent_text(top1, count));
+    progress.finish("top-1 " + percent_text(top1, count) + "  " + fixed(seconds > 0 ? double(count) / seconds : 0.0, 0) +
+                    " images/s");
 
     auto row = [](const std::string& name, const std::string& value) {
         std::cout << name << std::string(name.size() < 10 ? 10 - name.size() : 1, ' ') << value << '\n';

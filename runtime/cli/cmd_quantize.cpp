@@ -26,8 +26,9 @@ prints a per-layer report (bits, output scale and zero point, SQNR of each layer
 the float model).
 
 options:
-  --calib DATA          calibration images: an IDX images file (MNIST/Fashion-MNIST, .gz ok)
-                        or a directory of PNG/JPEG/PGM/PPM/BMP images (read in name order)
+  --calib DATA          calibration images: an IDX images file (MNIST/Fashion-MNIST, .gz ok),
+                        a directory of PNG/JPEG/PGM/PPM/BMP images (read in name order) or
+                        one image
   -o, --output FILE     the .haqm file to write
   --calib-count N       number of calibration images (default 500)
   --weights BITS        int8 (default) or intN with N from 2 to 8
@@ -80,6 +81,7 @@ std::vector<std::vector<float>> calibration_inputs(const std::string& data, int6
         }
         return inputs;
     }
+    if (is_image_file_name(data)) return {image_to_input(load_image(data), geometry, graph.metadata)};
     const IdxImages images = read_idx_images(data);
     const int64_t used = std::min(count, images.count);
     for (int64_t i = 0; i < used; ++i) inputs.push_back(image_to_input(images.image(i), geometry, graph.metadata));
@@ -155,8 +157,20 @@ int quantize_command(const std::vector<std::string>& arguments) {
     const std::string output_path = args.value("--output");
     const std::string data = args.value("--calib");
 
+    // Fail before the slow part when the result could not be written anyway.
+    const std::filesystem::path output_directory = std::filesystem::absolute(output_path).parent_path();
+    std::error_code directory_error;
+    if (!std::filesystem::is_directory(output_directory, directory_error)) {
+        throw Error("cannot write '" + output_path + "': directory '" + output_directory.string() + "' does not exist");
+    }
+
     const std::string model_path = args.positionals[0];
     const Graph float_graph = load_graph(model_path);
+    const bool already_quantized = std::any_of(float_graph.tensors.begin(), float_graph.tensors.end(),
+                                               [](const TensorInfo& tensor) { return !tensor.quant.empty(); });
+    if (already_quantized) {
+        throw Error("model '" + model_path + "' is already quantized; haqm quantize takes a float model");
+    }
 
     if (args.has("--overrides")) {
         const std::string overrides_path = args.value("--overrides");
@@ -189,9 +203,9 @@ int quantize_command(const std::vector<std::string>& arguments) {
                        std::to_string(layer.activation_bits), scale_text(layer.output_scale),
                        std::to_string(layer.output_zero_point), sqnr_text(layer.sqnr_db)});
     }
-    table.print(std::cout);
-
+    // Saved before the report is printed, so a failed save does not look like a success.
     save_model(result.graph, output_path);
+    table.print(std::cout);
     std::error_code size_error;
     const auto size = std::filesystem::file_size(output_path, size_error);
     std::cout << "\nwrote " << output_path;
