@@ -853,6 +853,185 @@ TEST(OnnxImport, QLinearConvAndMatMulIntegerOps) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// End to end: imported graphs run through Model/Session against an NCHW reference written here.
+
+struct Nchw {
+    Shape dims;
+    std::vector<float> v;
+    float& at(int64_t n, int64_t c, int64_t h, int64_t w) { return v[static_cast<size_t>(((n * dims[1] + c) * dims[2] + h) * dims[3] + w)]; }
+    float at(int64_t n, int64_t c, int64_t h, int64_t w) const {
+        return v[static_cast<size_t>(((n * dims[1] + c) * dims[2] + h) * dims[3] + w)];
+    }
+};
+
+Nchw reference_conv(const Nchw& x, const std::vector<float>& w, const Shape& wd, const std::vector<float>& b,
+                    int64_t stride, int64_t pad, int64_t groups) {
+    const int64_t oh = (x.dims[2] + 2 * pad - wd[2]) / stride + 1, ow = (x.dims[3] + 2 * pad - wd[3]) / stride + 1;
+    Nchw y{{x.dims[0], wd[0], oh, ow}, std::vector<float>(static_cast<size_t>(x.dims[0] * wd[0] * oh * ow))};
+    const int64_t out_per_group = wd[0] / groups;
+    for (int64_t n = 0; n < x.dims[0]; ++n)
+        for (int64_t o = 0; o < wd[0]; ++o)
+            for (int64_t i = 0; i < oh; ++i)
+                for (int64_t j = 0; j < ow; ++j) {
+                    double acc = b.empty() ? 0.0 : b[static_cast<size_t>(o)];
+                    for (int64_t c = 0; c < wd[1]; ++c)
+                        for (int64_t kh = 0; kh < wd[2]; ++kh)
+                            for (int64_t kw = 0; kw < wd[3]; ++kw) {
+                                const int64_t r = i * stride - pad + kh, q = j * stride - pad + kw;
+                                if (r < 0 || r >= x.dims[2] || q < 0 || q >= x.dims[3]) continue;
+                                acc += double(x.at(n, (o / out_per_group) * wd[1] + c, r, q)) *
+                                       w[static_cast<size_t>(((o * wd[1] + c) * wd[2] + kh) * wd[3] + kw)];
+                            }
+                    y.at(n, o, i, j) = static_cast<float>(acc);
+                }
+    return y;
+}
+
+TEST(OnnxImportEndToEnd, FloatNetworkMatchesReference) {
+    const int64_t batch = 2;
+    const std::vector<float> w1 = random_floats(4 * 3 * 3 * 3, 1), b1 = random_floats(4, 2);
+    const std::vector<float> gamma = random_floats(4, 3, 0.5f, 1.5f), beta = random_floats(4, 4),
+                             mean = random_floats(4, 5), var = random_floats(4, 6, 0.5f, 2.0f);
+    const std::vector<float> w2 = random_floats(4 * 1 * 3 * 3, 7);
+    const std::vector<float> fc = random_floats(16 * 5, 8), fc_bias = random_floats(5, 9);
+    OnnxModel m;
+    m.input("x", {batch, 3, 6, 6});
+    m.floats("W1", {4, 3, 3, 3}, w1);
+    m.floats("B1", {4}, b1);
+    m.floats("gamma", {4}, gamma);
+    m.floats("beta", {4}, beta);
+    m.floats("mean", {4}, mean);
+    m.floats("var", {4}, var);
+    m.floats("W2", {4, 1, 3, 3}, w2);
+    m.floats("FC", {5, 16}, fc);  // transB
+    m.floats("FCB", {5}, fc_bias);
+    set_ints(m.node("Conv", {"x", "W1", "B1"}, {"c1"}), "pads", {1, 1, 1, 1});
+    m.node("BatchNormalization", {"c1", "gamma", "beta", "mean", "var"}, {"bn"});
+    m.node("Relu", {"bn"}, {"r"});
+    auto& hs = m.node("HardSigmoid", {"r"}, {"hs"});
+    set_float(hs, "alpha", 1.0f / 6.0f);
+    set_float(hs, "beta", 0.5f);
+    m.node("Mul", {"r", "hs"}, {"sw"});
+    auto& dw = m.node("Conv", {"sw", "W2"}, {"c2"});
+    set_int(dw, "group", 4);
+    set_ints(dw, "strides", {2, 2});
+    set_ints(dw, "pads", {1, 1, 1, 1});
+    m.node("GlobalAveragePool", {"c2"}, {"gap"});
+    m.node("Sigmoid", {"gap"}, {"gate"});
+    m.node("Mul", {"c2", "gate"}, {"se"});
+    auto& pool = m.node("MaxPool", {"se"}, {"p"});
+    set_ints(pool, "kernel_shape", {2, 2});
+    m.node("Flatten", {"p"}, {"f"});
+    set_int(m.node("Gemm", {"f", "FC", "FCB"}, {"logits"}), "transB", 1);
+    m.node("Softmax", {"logits"}, {"y"});
+    m.output("y");
+    const Graph g = m.import();
+    EXPECT_EQ(count_nodes(g, OpKind::transpose), 0);
+    EXPECT_EQ(count_nodes(g, OpKind::conv), 2);
+
+    const std::vector<float> x = random_floats(static_cast<size_t>(batch * 3 * 6 * 6), 10);
+    // Reference, in ONNX's NCHW order.
+    Nchw t = reference_conv({{batch, 3, 6, 6}, x}, w1, {4, 3, 3, 3}, b1, 1, 1, 1);
+    for (int64_t n = 0; n < batch; ++n)
+        for (int64_t c = 0; c < 4; ++c)
+            for (int64_t i = 0; i < 36; ++i) {
+                float& v = t.v[static_cast<size_t>((n * 4 + c) * 36 + i)];
+                v = (v - mean[c]) / std::sqrt(var[c] + 1e-5f) * gamma[c] + beta[c];
+                v = std::max(v, 0.0f);
+                v = v * std::min(1.0f, std::max(0.0f, v / 6.0f + 0.5f));
+            }
+    Nchw d = reference_conv(t, w2, {4, 1, 3, 3}, {}, 2, 1, 4);  // [batch, 4, 3, 3]
+    for (int64_t n = 0; n < batch; ++n)
+        for (int64_t c = 0; c < 4; ++c) {
+            double sum = 0;
+            for (int64_t i = 0; i < 9; ++i) sum += d.v[static_cast<size_t>((n * 4 + c) * 9 + i)];
+            const float gate = 1.0f / (1.0f + std::exp(-static_cast<float>(sum / 9)));
+            for (int64_t i = 0; i < 9; ++i) d.v[static_cast<size_t>((n * 4 + c) * 9 + i)] *= gate;
+        }
+    std::vector<float> expected;
+    for (int64_t n = 0; n < batch; ++n) {
+        std::vector<float> flat;  // max pool 2x2 stride 1 -> [4, 2, 2], flattened C, H, W
+        for (int64_t c = 0; c < 4; ++c)
+            for (int64_t i = 0; i < 2; ++i)
+                for (int64_t j = 0; j < 2; ++j)
+                    flat.push_back(std::max({d.at(n, c, i, j), d.at(n, c, i + 1, j), d.at(n, c, i, j + 1), d.at(n, c, i + 1, j + 1)}));
+        std::vector<double> logits(5);
+        double top = -1e30, total = 0;
+        for (int64_t o = 0; o < 5; ++o) {
+            logits[o] = fc_bias[o];
+            for (int64_t k = 0; k < 16; ++k) logits[o] += double(flat[k]) * fc[static_cast<size_t>(o * 16 + k)];
+            top = std::max(top, logits[o]);
+        }
+        for (double& l : logits) total += (l = std::exp(l - top));
+        for (double l : logits) expected.push_back(static_cast<float>(l / total));
+    }
+
+    const haqm::Model model(g);
+    haqm::Session session(model);
+    const std::vector<float> y = session.run(transposed(x, {batch, 3, 6, 6}, kToNhwc));
+    ASSERT_EQ(y.size(), expected.size());
+    for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], expected[i], 1e-5f) << "element " << i;
+}
+
+// The QDQ convolution of QdqConvBecomesQuantizedConv, run: ONNX's semantics is float between the
+// quantize/dequantize pairs; the integer kernels may differ from it by one output step at ties.
+TEST(OnnxImportEndToEnd, QdqConvMatchesFloatSemantics) {
+    const float x_scale = 0.02f, y_scale = 0.05f;
+    const std::vector<float> w_scales = {0.01f, 0.03f};
+    std::vector<int64_t> w_int(2 * 3 * 3 * 3);
+    for (size_t i = 0; i < w_int.size(); ++i) w_int[i] = static_cast<int64_t>(i * 37 % 255) - 127;
+    const std::vector<int64_t> b_int = {300, -2000};
+    OnnxModel m;
+    m.input("x", {1, 3, 5, 5});
+    m.scalar("x_scale", x_scale);
+    m.ints("x_zero", {}, TensorProto::UINT8, {128});
+    m.scalar("y_scale", y_scale);
+    m.ints("y_zero", {}, TensorProto::UINT8, {10});
+    m.ints("w_q", {2, 3, 3, 3}, TensorProto::INT8, w_int);
+    m.floats("w_scale", {2}, w_scales);
+    m.ints("b_q", {2}, TensorProto::INT32, b_int);
+    m.floats("b_scale", {2}, {x_scale * w_scales[0], x_scale * w_scales[1]});
+    m.node("QuantizeLinear", {"x", "x_scale", "x_zero"}, {"xq"});
+    m.node("DequantizeLinear", {"xq", "x_scale", "x_zero"}, {"xd"});
+    set_int(m.node("DequantizeLinear", {"w_q", "w_scale"}, {"wd"}), "axis", 0);
+    set_int(m.node("DequantizeLinear", {"b_q", "b_scale"}, {"bd"}), "axis", 0);
+    set_ints(m.node("Conv", {"xd", "wd", "bd"}, {"c"}), "pads", {1, 1, 1, 1});
+    m.node("Relu", {"c"}, {"r"});
+    m.node("QuantizeLinear", {"r", "y_scale", "y_zero"}, {"yq"});
+    m.node("DequantizeLinear", {"yq", "y_scale", "y_zero"}, {"y"});
+    m.output("y");
+    const Graph g = m.import();
+    ASSERT_EQ(g.nodes.size(), 3u);
+
+    const std::vector<float> x = random_floats(3 * 5 * 5, 21, -2.0f, 2.0f);
+    std::vector<float> xd(x.size()), wd(w_int.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+        const float q = std::min(255.0f, std::max(0.0f, std::nearbyint(x[i] / x_scale) + 128.0f));
+        xd[i] = (q - 128.0f) * x_scale;
+    }
+    for (size_t i = 0; i < w_int.size(); ++i) wd[i] = static_cast<float>(w_int[i]) * w_scales[i / 27];
+    const std::vector<float> bd = {b_int[0] * x_scale * w_scales[0], b_int[1] * x_scale * w_scales[1]};
+    const Nchw c = reference_conv({{1, 3, 5, 5}, xd}, wd, {2, 3, 3, 3}, bd, 1, 1, 1);
+    std::vector<float> expected(c.v.size());
+    for (size_t i = 0; i < c.v.size(); ++i) {
+        const float q = std::min(255.0f, std::max(0.0f, std::nearbyint(std::max(c.v[i], 0.0f) / y_scale) + 10.0f));
+        expected[i] = (q - 10.0f) * y_scale;
+    }
+    const haqm::Model model(g);
+    haqm::Session session(model);
+    const std::vector<float> y = session.run(transposed(x, {1, 3, 5, 5}, kToNhwc));
+    const std::vector<float> want = transposed(expected, {1, 2, 5, 5}, kToNhwc);
+    ASSERT_EQ(y.size(), want.size());
+    EXPECT_GT(std::count_if(want.begin(), want.end(), [](float v) { return v > 0.0f; }), 10) << "a trivial comparison";
+    int off_by_one_step = 0;
+    for (size_t i = 0; i < y.size(); ++i) {
+        EXPECT_LE(std::fabs(y[i] - want[i]), y_scale * 1.01f) << "element " << i;
+        off_by_one_step += std::fabs(y[i] - want[i]) > y_scale * 0.5f;
+    }
+    EXPECT_LE(off_by_one_step, 2) << "more than a couple of ties";
+}
+
+// ---------------------------------------------------------------------------------------------
 // Errors
 
 TEST(OnnxImportErrors, UnsupportedOperator) {
