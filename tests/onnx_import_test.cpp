@@ -662,6 +662,57 @@ TEST(OnnxImport, ReshapeToImageTransposesToNhwc) {
     EXPECT_EQ(tensor_of(g, g.outputs[0]).shape, (Shape{2, 2, 2, 3}));
 }
 
+// x.view(x.size(0), -1) as PyTorch exports it: Shape -> Gather -> Unsqueeze -> Concat -> Reshape,
+// evaluated at import (the batch is the one given to the importer).
+TEST(OnnxImport, ShapeComputationsAreFolded) {
+    OnnxModel m;
+    m.input("x", {1, 4, 1, 1});
+    m.graph().mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(0)->set_dim_param("N");
+    m.ints("zero", {}, TensorProto::INT64, {0});
+    m.ints("axes", {1}, TensorProto::INT64, {0});
+    m.ints("minus_one", {1}, TensorProto::INT64, {-1});
+    m.node("Shape", {"x"}, {"shape"});
+    m.node("Gather", {"shape", "zero"}, {"batch"});
+    m.node("Unsqueeze", {"batch", "axes"}, {"batch1"});
+    set_int(m.node("Concat", {"batch1", "minus_one"}, {"target"}), "axis", 0);
+    m.node("Reshape", {"x", "target"}, {"y"});
+    m.output("y");
+    const Graph g = m.import(3);
+    ASSERT_EQ(g.nodes.size(), 1u);
+    EXPECT_EQ(g.nodes[0].op, OpKind::reshape);
+    EXPECT_EQ(tensor_of(g, g.outputs[0]).shape, (Shape{3, 4}));
+
+    OnnxModel cast;  // Squeeze and Cast of constants; a Gather of an activation is refused
+    cast.input("x", {2, 6});
+    cast.floats("f", {1, 2}, {2.0f, -1.0f});
+    cast.node("Squeeze", {"f"}, {"sq"});
+    set_int(cast.node("Cast", {"sq"}, {"shape"}), "to", TensorProto::INT64);
+    cast.node("Reshape", {"x", "shape"}, {"r"});
+    cast.ints("index", {1}, TensorProto::INT64, {0});
+    cast.node("Gather", {"r", "index"}, {"y"}, "gather");
+    cast.output("y");
+    expect_import_error(cast, {"ONNX node 'gather' (Gather): operator is supported only on constant inputs"});
+}
+
+TEST(OnnxImport, ReduceMeanOverImageIsGlobalAveragePool) {
+    for (int64_t keepdims : {1, 0}) {
+        OnnxModel m;
+        m.input("x", {2, 5, 3, 3});
+        auto& r = m.node("ReduceMean", {"x"}, {"y"});
+        set_ints(r, "axes", {-1, 2});
+        set_int(r, "keepdims", keepdims);
+        m.output("y");
+        const Graph g = m.import();
+        EXPECT_EQ(count_nodes(g, OpKind::global_average_pool), 1);
+        EXPECT_EQ(tensor_of(g, g.outputs[0]).shape, (keepdims ? Shape{2, 1, 1, 5} : Shape{2, 5}));
+    }
+    OnnxModel channels;
+    channels.input("x", {2, 5, 3, 3});
+    set_ints(channels.node("ReduceMean", {"x"}, {"y"}, "rm"), "axes", {1});
+    channels.output("y");
+    expect_import_error(channels, {"ONNX node 'rm' (ReduceMean): only the mean over axes [2, 3]"});
+}
+
 TEST(OnnxImport, BatchReplacesSymbolicDimension) {
     OnnxModel m;
     m.input("x", {1, 3, 4, 4});
@@ -1475,6 +1526,32 @@ TEST_P(OnnxNodeConformance, MatchesOnnxReference) {
         --counts().failed;
         ++counts().passed;
     }
+}
+
+// Models exported by PyTorch 1.13 (tests/data/onnx/make_torch_models.py): what a real exporter
+// emits (BatchNormalization, x * HardSigmoid(x), ReduceMean, the Shape -> Reshape chain of
+// x.view(x.size(0), -1), ceil-mode MaxPool) against PyTorch's own output, max abs diff < 1e-4.
+TEST(OnnxImportEndToEnd, PyTorchExportsMatchPyTorch) {
+    const fs::path dir = fs::path(__FILE__).parent_path() / "data" / "onnx";
+    int models = 0;
+    for (const char* name : {"torch_mobile_opset13", "torch_mobile_opset14", "torch_resnet_opset13"}) {
+        SCOPED_TRACE(name);
+        const TensorProto input = read_message<TensorProto>(dir / (std::string(name) + ".input.pb"));
+        const TensorProto expected = read_message<TensorProto>(dir / (std::string(name) + ".expected.pb"));
+        const Shape x_dims = dims_of(input);
+        const Graph g = haqm::import_onnx((dir / (std::string(name) + ".onnx")).string(), x_dims[0]);
+        EXPECT_EQ(count_nodes(g, OpKind::transpose), 0) << "no layout transposes in a CNN";
+        const haqm::Model model(g);
+        haqm::Session session(model);
+        const std::vector<float> y = session.run(transposed(float_data(input), x_dims, kToNhwc));
+        const std::vector<float> want = float_data(expected);
+        ASSERT_EQ(y.size(), want.size());
+        float worst = 0;
+        for (size_t i = 0; i < y.size(); ++i) worst = std::max(worst, std::fabs(y[i] - want[i]));
+        EXPECT_LT(worst, 1e-4f);
+        ++models;
+    }
+    EXPECT_EQ(models, 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Onnx, OnnxNodeConformance, ::testing::ValuesIn(conformance_tests()),

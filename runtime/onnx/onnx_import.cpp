@@ -723,6 +723,7 @@ private:
     void read_initializers();
     void read_graph_inputs();
     void sort_nodes();
+    bool foldable(const onnx::NodeProto& proto) const;
     void fold_constant_nodes();
     void import_nodes();
     void set_graph_outputs();
@@ -788,6 +789,14 @@ private:
 
     // constant folding
     void fold_node(const NodeRef& node);
+    Constant fold_gather(const NodeRef& node, const Constant& data, const Constant& indices) const;
+    Constant fold_concat(const NodeRef& node) const;
+    Constant fold_cast(const NodeRef& node, const Constant& x) const;
+    std::optional<std::vector<int64_t>> raw_axes(const NodeRef& node, int input) const;
+    std::vector<int64_t> normalized_axes(const NodeRef& node, const std::vector<int64_t>& axes, int64_t rank) const;
+    void import_shape(const NodeRef& node);
+    void import_constant_only(const NodeRef& node);
+    void import_reduce_mean(const NodeRef& node);
     ConstantPtr quantize_constant(const NodeRef& node, const Constant& x, const Constant& scale,
                                   const Constant* zero_point, int64_t axis) const;
     Dequantization dequantization_params(const NodeRef& node, const Constant& scale, const Constant* zero_point,
@@ -1022,24 +1031,31 @@ bool Importer::is_default_domain(const onnx::NodeProto& node) const {
     return node.domain().empty() || node.domain() == "ai.onnx";
 }
 
-void Importer::fold_constant_nodes() {
-    static const std::set<std::string> foldable = {"Constant",  "Identity", "Dropout",   "QuantizeLinear",
-                                                   "DequantizeLinear", "Reshape", "Flatten", "Transpose"};
-    for (int i : order_) {
-        const auto& proto = graph_proto_.node(i);
-        if (!is_default_domain(proto) || !foldable.count(proto.op_type())) {
+// Ops evaluated at import when all their inputs are constants: weights prepared by the exporter
+// (QuantizeLinear/DequantizeLinear, Reshape, Transpose of initializers) and shape computations
+// (Shape -> Gather -> Unsqueeze -> Concat -> Reshape, as PyTorch exports x.view(x.size(0), -1)).
+bool Importer::foldable(const onnx::NodeProto& proto) const {
+    static const std::set<std::string> ops = {"Constant", "Identity",  "Dropout",   "QuantizeLinear", "DequantizeLinear",
+                                              "Reshape",  "Flatten",   "Transpose", "Gather",         "Unsqueeze",
+                                              "Squeeze",  "Concat",    "Cast"};
+    if (!is_default_domain(proto) || !ops.count(proto.op_type())) {
+        return false;
+    }
+    bool all_constant = proto.op_type() == "Constant" || proto.input_size() > 0;
+    for (const auto& in : proto.input()) {
+        if (in.empty()) {
             continue;
         }
-        bool all_constant = proto.op_type() == "Constant" || proto.input_size() > 0;
-        for (const auto& in : proto.input()) {
-            if (in.empty()) {
-                continue;
-            }
-            auto v = values_.find(in);
-            all_constant = all_constant && v != values_.end() && v->second.kind == Value::Kind::constant;
-        }
-        if (all_constant) {
-            fold_node(NodeRef(proto, i));
+        auto v = values_.find(in);
+        all_constant = all_constant && v != values_.end() && v->second.kind == Value::Kind::constant;
+    }
+    return all_constant;
+}
+
+void Importer::fold_constant_nodes() {
+    for (int i : order_) {
+        if (foldable(graph_proto_.node(i))) {
+            fold_node(NodeRef(graph_proto_.node(i), i));
             done_[static_cast<size_t>(i)] = true;
         }
     }
@@ -1078,12 +1094,23 @@ void Importer::import_nodes() {
         {"ConvInteger", &Importer::import_conv_integer},
         {"QLinearMatMul", &Importer::import_qlinear_matmul},
         {"MatMulInteger", &Importer::import_matmul_integer},
+        {"ReduceMean", &Importer::import_reduce_mean},
+        {"Shape", &Importer::import_shape},
+        {"Gather", &Importer::import_constant_only},
+        {"Unsqueeze", &Importer::import_constant_only},
+        {"Squeeze", &Importer::import_constant_only},
+        {"Cast", &Importer::import_constant_only},
     };
     for (int i : order_) {
         if (done_[static_cast<size_t>(i)]) {
             continue;
         }
         const NodeRef node(graph_proto_.node(i), i);
+        if (foldable(node.proto)) {  // inputs that became constants since the first pass (Shape)
+            done_[static_cast<size_t>(i)] = true;
+            fold_node(node);
+            continue;
+        }
         auto handler = handlers.find(node.proto.op_type());
         if (!is_default_domain(node.proto) || handler == handlers.end()) {
             node.fail("operator is not supported");
@@ -3105,7 +3132,49 @@ void Importer::fold_node(const NodeRef& node) {
         return;
     }
     const Constant& x = constant_input(node, 0, "data");
-    if (op == "Identity" || op == "Dropout") {
+    if (op == "Gather") {
+        node.allow_attributes({"axis"});
+        node.expect_input_count(2, 2);
+        define_constant(fold_gather(node, x, constant_input(node, 1, "indices")));
+    } else if (op == "Concat") {
+        define_constant(fold_concat(node));
+    } else if (op == "Cast") {
+        define_constant(fold_cast(node, x));
+    } else if (op == "Unsqueeze" || op == "Squeeze") {
+        node.allow_attributes({"axes"});
+        node.expect_input_count(1, 2);
+        const int64_t rank = static_cast<int64_t>(x.dims.size());
+        const auto given = raw_axes(node, 1);
+        Constant c;
+        c.type = x.type;
+        c.floats = x.is_float() ? x.float_values() : std::vector<float>{};
+        c.ints = x.is_float() ? std::vector<int64_t>{} : x.ints;
+        if (op == "Unsqueeze") {
+            if (!given) {
+                node.fail("axes are missing");
+            }
+            const int64_t out_rank = rank + static_cast<int64_t>(given->size());
+            const std::vector<int64_t> axes = normalized_axes(node, *given, out_rank);
+            size_t next = 0;
+            for (int64_t i = 0; i < out_rank; ++i) {
+                const bool inserted = std::count(axes.begin(), axes.end(), i) > 0;
+                c.dims.push_back(inserted ? 1 : x.dims[next++]);
+            }
+        } else {
+            const std::vector<int64_t> axes = given ? normalized_axes(node, *given, rank) : std::vector<int64_t>{};
+            for (int64_t i = 0; i < rank; ++i) {
+                const int64_t d = x.dims[static_cast<size_t>(i)];
+                const bool listed = std::count(axes.begin(), axes.end(), i) > 0;
+                if (listed && d != 1) {
+                    node.fail("cannot squeeze axis " + std::to_string(i) + " of size " + std::to_string(d));
+                }
+                if (!listed && !(axes.empty() && d == 1)) {
+                    c.dims.push_back(d);
+                }
+            }
+        }
+        define_constant(std::move(c));
+    } else if (op == "Identity" || op == "Dropout") {
         node.allow_attributes({"ratio", "seed", "is_test"});
         expect_outputs(node, 1);
         define(node.output(), value(node, 0));
@@ -3188,6 +3257,210 @@ void Importer::fold_node(const NodeRef& node) {
         }
         define_constant(std::move(c));
     }
+}
+
+
+// The axes of Unsqueeze, Squeeze and ReduceMean: an attribute in older opsets, input `input` in newer.
+std::optional<std::vector<int64_t>> Importer::raw_axes(const NodeRef& node, int input) const {
+    if (auto attribute = node.attr_ints("axes")) {
+        return attribute;
+    }
+    if (node.has_input(input)) {
+        const Constant& axes = constant_input(node, input, "axes");
+        if (axes.type != TensorProto::INT64 || axes.dims.size() > 1) {
+            node.fail("axes must be a 1-D int64 constant");
+        }
+        return axes.ints;
+    }
+    return std::nullopt;
+}
+
+std::vector<int64_t> Importer::normalized_axes(const NodeRef& node, const std::vector<int64_t>& axes,
+                                               int64_t rank) const {
+    std::vector<int64_t> out;
+    for (int64_t a : axes) {
+        const int64_t axis = a < 0 ? a + rank : a;
+        if (axis < 0 || axis >= rank || std::count(out.begin(), out.end(), axis)) {
+            node.fail("axes " + list_text(axes) + " are invalid for rank " + std::to_string(rank));
+        }
+        out.push_back(axis);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// Constants from shape computations are small; this bound keeps hostile ones from growing.
+constexpr int64_t kMaxFoldedElements = int64_t{1} << 24;
+
+Constant Importer::fold_gather(const NodeRef& node, const Constant& data, const Constant& indices) const {
+    if (indices.type != TensorProto::INT64 && indices.type != TensorProto::INT32) {
+        node.fail("indices have type " + type_name(indices.type) + "; int64 or int32 is needed");
+    }
+    const int64_t rank = static_cast<int64_t>(data.dims.size());
+    int64_t axis = node.attr_int("axis", 0);
+    if (rank == 0 || axis < -rank || axis >= rank) {
+        node.fail_attribute("axis", std::to_string(axis), "is out of range for rank " + std::to_string(rank));
+    }
+    axis = axis < 0 ? axis + rank : axis;
+    const int64_t extent = data.dims[static_cast<size_t>(axis)];
+    const int64_t outer = product(data.dims, 0, static_cast<size_t>(axis));
+    const int64_t inner = product(data.dims, static_cast<size_t>(axis) + 1, data.dims.size());
+    Constant c;
+    c.type = data.type;
+    c.dims.assign(data.dims.begin(), data.dims.begin() + axis);
+    c.dims.insert(c.dims.end(), indices.dims.begin(), indices.dims.end());
+    c.dims.insert(c.dims.end(), data.dims.begin() + axis + 1, data.dims.end());
+    const int64_t count = element_count_or_invalid(c.dims);
+    if (count < 0 || count > kMaxFoldedElements) {
+        node.fail("output shape " + shape_text(c.dims) + " is too large to evaluate at import");
+    }
+    const std::vector<float> values = data.is_float() ? data.float_values() : std::vector<float>{};
+    for (int64_t o = 0; o < outer; ++o) {
+        for (int64_t index : indices.ints) {
+            const int64_t i = index < 0 ? index + extent : index;
+            if (i < 0 || i >= extent) {
+                node.fail("index " + std::to_string(index) + " is out of range for " + std::to_string(extent));
+            }
+            for (int64_t k = 0; k < inner; ++k) {
+                const size_t source = static_cast<size_t>((o * extent + i) * inner + k);
+                if (data.is_float()) {
+                    c.floats.push_back(values[source]);
+                } else {
+                    c.ints.push_back(data.ints[source]);
+                }
+            }
+        }
+    }
+    return c;
+}
+
+Constant Importer::fold_concat(const NodeRef& node) const {
+    node.allow_attributes({"axis"});
+    node.expect_input_count(1, std::numeric_limits<int>::max());
+    const Constant& first = constant_input(node, 0, "data");
+    const int64_t rank = static_cast<int64_t>(first.dims.size());
+    int64_t axis = node.attr_int("axis", 0);
+    if (!node.attribute("axis") || rank == 0 || axis < -rank || axis >= rank) {
+        node.fail_attribute("axis", node.attribute("axis") ? std::to_string(axis) : "(missing)",
+                            "is not valid for rank " + std::to_string(rank));
+    }
+    axis = axis < 0 ? axis + rank : axis;
+    Constant c;
+    c.type = first.type;
+    c.dims = first.dims;
+    c.dims[static_cast<size_t>(axis)] = 0;
+    for (int i = 0; i < node.proto.input_size(); ++i) {
+        const Constant& part = constant_input(node, i, "data");
+        if (part.type != first.type || part.dims.size() != first.dims.size()) {
+            node.fail("inputs differ in type or rank");
+        }
+        for (int64_t d = 0; d < rank; ++d) {
+            if (d != axis && part.dims[static_cast<size_t>(d)] != first.dims[static_cast<size_t>(d)]) {
+                node.fail("input shapes " + shape_text(first.dims) + " and " + shape_text(part.dims) + " differ");
+            }
+        }
+        c.dims[static_cast<size_t>(axis)] += part.dims[static_cast<size_t>(axis)];
+        if (c.dims[static_cast<size_t>(axis)] > kMaxFoldedElements) {
+            node.fail("output is too large to evaluate at import");
+        }
+    }
+    const int64_t count = element_count_or_invalid(c.dims);
+    if (count < 0 || count > kMaxFoldedElements) {
+        node.fail("output shape " + shape_text(c.dims) + " is too large to evaluate at import");
+    }
+    const int64_t outer = product(first.dims, 0, static_cast<size_t>(axis));
+    for (int64_t o = 0; o < outer; ++o) {
+        for (int i = 0; i < node.proto.input_size(); ++i) {
+            const Constant& part = constant_input(node, i, "data");
+            const int64_t block = product(part.dims, static_cast<size_t>(axis), part.dims.size());
+            const std::vector<float> values = part.is_float() ? part.float_values() : std::vector<float>{};
+            for (int64_t k = 0; k < block; ++k) {
+                const size_t source = static_cast<size_t>(o * block + k);
+                if (part.is_float()) {
+                    c.floats.push_back(values[source]);
+                } else {
+                    c.ints.push_back(part.ints[source]);
+                }
+            }
+        }
+    }
+    return c;
+}
+
+Constant Importer::fold_cast(const NodeRef& node, const Constant& x) const {
+    node.allow_attributes({"to", "saturate"});
+    node.expect_input_count(1, 1);
+    const int64_t to = node.attr_int("to", TensorProto::UNDEFINED);
+    Constant c;
+    c.dims = x.dims;
+    if (to == TensorProto::FLOAT || to == TensorProto::DOUBLE) {
+        c.type = TensorProto::FLOAT;
+        c.floats = x.float_values();
+        return c;
+    }
+    if (to != TensorProto::INT64 && to != TensorProto::INT32) {
+        node.fail_attribute("to", type_name(static_cast<int32_t>(to)), "is not supported (FLOAT, INT32, INT64 are)");
+    }
+    c.type = static_cast<int32_t>(to);
+    if (!x.is_float()) {
+        c.ints = x.ints;
+        return c;
+    }
+    for (float v : x.float_values()) {
+        if (!(std::fabs(v) < 9.2e18f)) {
+            node.fail("value " + std::to_string(v) + " does not convert to an integer");
+        }
+        c.ints.push_back(static_cast<int64_t>(v));  // toward zero
+    }
+    return c;
+}
+
+void Importer::import_shape(const NodeRef& node) {
+    node.allow_attributes({"start", "end"});
+    node.expect_input_count(1, 1);
+    const Shape& dims = value(node, 0).shape;
+    const int64_t rank = static_cast<int64_t>(dims.size());
+    auto clamp_index = [&](int64_t i) { return std::clamp(i < 0 ? i + rank : i, int64_t{0}, rank); };
+    const int64_t start = clamp_index(node.attr_int("start", 0));
+    const int64_t end = clamp_index(node.attr_int("end", rank));
+    Constant c;
+    c.type = TensorProto::INT64;
+    for (int64_t i = start; i < end; ++i) {
+        c.ints.push_back(dims[static_cast<size_t>(i)]);  // the ONNX shape, with the batch already set
+    }
+    c.dims = {static_cast<int64_t>(c.ints.size())};
+    Value v;
+    v.kind = Value::Kind::constant;
+    v.shape = c.dims;
+    v.constant = std::make_shared<const Constant>(std::move(c));
+    define(node.output(), std::move(v));
+}
+
+void Importer::import_constant_only(const NodeRef& node) {
+    node.fail("operator is supported only on constant inputs (shape computations and weights)");
+}
+
+// ReduceMean over H and W of an image is a global average pool (PyTorch's x.mean((2, 3))).
+void Importer::import_reduce_mean(const NodeRef& node) {
+    node.allow_attributes({"axes", "keepdims", "noop_with_empty_axes"});
+    node.expect_input_count(1, 2);
+    expect_outputs(node, 1);
+    const Value& x = image_input(node, 0);
+    const auto given = raw_axes(node, 1);
+    if (!given || normalized_axes(node, *given, 4) != std::vector<int64_t>{2, 3}) {
+        node.fail("only the mean over axes [2, 3] (height and width) of a 4-D input is supported");
+    }
+    const int64_t keepdims = node.attr_int("keepdims", 1);
+    const Shape pooled{x.shape[0], x.shape[1], 1, 1};
+    if (keepdims != 0) {
+        import_pool(node, OpKind::global_average_pool, Window{}, pooled, false);
+        return;
+    }
+    const int32_t in = float_tensor(node, 0);
+    const int32_t pool = add_activation(node, node.output() + "/pooled", DType::float32, pooled);
+    emit(node.graph_name(), OpKind::global_average_pool, {in}, pool);
+    const Shape out{x.shape[0], x.shape[1]};
+    define_tensor(node.output(), emit_reshape(node.graph_name() + "/squeeze", pool, out, node.output()), out);
 }
 
 Graph import_model(const uint8_t* data, size_t size, int64_t batch, const std::string& source) {
