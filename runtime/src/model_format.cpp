@@ -645,7 +645,7 @@ private:
     }
 
     void check_id(const Cursor& c, int32_t id, size_t tensor_count, bool may_be_absent, const char* what) const {
-        if ((id == -1 && may_be_absent)) return;
+        if (id == -1 && may_be_absent) return;
         if (id < 0 || static_cast<size_t>(id) >= tensor_count) {
             c.fail(std::string(what) + " refers to tensor " + std::to_string(id) + ", the model has " +
                    std::to_string(tensor_count));
