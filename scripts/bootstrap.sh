@@ -9,7 +9,7 @@ packages=(
   googletest libgtest-dev libbenchmark-dev
   libstb-dev libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   libdnnl-dev libopenblas-dev libxnnpack-dev libpthreadpool-dev
-  python3
+  python3 python3-torch python3-torchvision dataset-fashion-mnist libclang-rt-14-dev
 )
 
 missing=()

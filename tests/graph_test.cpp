@@ -58,6 +58,18 @@ TEST(Graph, ValidateRejectsEachBrokenRule) {
         w.quant = {{-1.0f}, {0}, 0, 8};
     }, "positive finite");
     expect_rejected([](Graph& g) { tensor(g, "w").dtype = DType::int4x2; }, "packed sub-byte");
+    expect_rejected([](Graph& g) { tensor(g, "x").shape = {0, int64_t(1) << 62, 1, 4}; }, "too large");
+}
+
+TEST(Graph, DequantizeReadsInt32Accumulators) {
+    Graph g;
+    TensorInfo acc{"acc", DType::int32, {1, 4}, {{0.5f}, {0}, 0, 32}, std::nullopt};
+    const int32_t in = g.add_tensor(acc);
+    const int32_t out = g.add_tensor({"y", DType::float32, {1, 4}, {}, std::nullopt});
+    g.nodes.push_back(testing::node("dequantize", OpKind::dequantize, {in}, out));
+    g.inputs = {in};
+    g.outputs = {out};
+    EXPECT_NO_THROW(validate(g));
 }
 
 TEST(Graph, ShapeInferenceFollowsTheWindowArithmetic) {

@@ -104,7 +104,11 @@ int64_t TensorInfo::elements() const {
     int64_t n = 1;
     for (int64_t d : shape) {
         if (d < 0) throw Error("tensor '" + name + "' has a negative dimension " + shape_text(shape));
-        if (d != 0 && n > (int64_t(1) << 40) / d) throw Error("tensor '" + name + "' is too large " + shape_text(shape));
+        // Each dimension is bounded too: a zero elsewhere keeps the product small while window
+        // arithmetic on a huge dimension would overflow.
+        if (d > (int64_t(1) << 40) || (d != 0 && n > (int64_t(1) << 40) / d)) {
+            throw Error("tensor '" + name + "' is too large " + shape_text(shape));
+        }
         n *= d;
     }
     return n;
@@ -334,7 +338,9 @@ void check_node(const Graph& graph, const Node& node, size_t index) {
         if (a.activation == Activation::none) fail_node(node, index, "activation is none");
         break;
     }
-    if (quantized && node.op != OpKind::quantize && node.op != OpKind::dequantize) {
+    if (node.op == OpKind::quantize || node.op == OpKind::dequantize) {
+        // their own dtype rules are checked above (dequantize also reads int32 accumulators)
+    } else if (quantized) {
         // 8-bit ops read and write 8-bit activations with per-tensor parameters (weights per channel).
         const size_t activations = (node.op == OpKind::conv || node.op == OpKind::fully_connected) ? 1 : node.inputs.size();
         for (size_t i = 0; i < activations; ++i) {
@@ -350,7 +356,7 @@ void check_node(const Graph& graph, const Node& node, size_t index) {
             if (in(1).dtype != DType::int8) fail_node(node, index, "quantized weights must be int8");
             if (node.inputs.size() == 3 && node.inputs[2] >= 0 && in(2).dtype != DType::int32) fail_node(node, index, "quantized bias must be int32");
         }
-    } else if (!quantized) {
+    } else {
         for (size_t i = 0; i < node.inputs.size(); ++i) {
             if (node.inputs[i] >= 0 && in(i).dtype != DType::float32) fail_node(node, index, "float op with a " + std::string(dtype_name(in(i).dtype)) + " input");
         }
