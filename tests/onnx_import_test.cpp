@@ -858,6 +858,33 @@ TEST(OnnxImport, QdqNetworkStaysQuantizedUntilSoftmax) {
     EXPECT_EQ(tensor_of(g, g.nodes[4].inputs[1]).quant.scales, (std::vector<float>{0.05f}));
 }
 
+// uint8 in, int8 out: the integer kernels keep one type, so the conv runs in float between a
+// dequantize and a quantize (still ONNX's semantics).
+TEST(OnnxImport, QdqWithMixedTypesFallsBackToFloat) {
+    OnnxModel m;
+    m.input("x", {1, 1, 3, 3});
+    m.scalar("s", 0.1f);
+    m.ints("zu", {}, TensorProto::UINT8, {128});
+    m.ints("zs", {}, TensorProto::INT8, {0});
+    m.ints("wq", {1, 1, 1, 1}, TensorProto::INT8, {5});
+    m.node("QuantizeLinear", {"x", "s", "zu"}, {"xq"});
+    m.node("DequantizeLinear", {"xq", "s", "zu"}, {"xd"});
+    m.node("DequantizeLinear", {"wq", "s"}, {"wd"});
+    m.node("Conv", {"xd", "wd"}, {"c"});
+    m.node("QuantizeLinear", {"c", "s", "zs"}, {"cq"});
+    m.node("DequantizeLinear", {"cq", "s", "zs"}, {"y"});
+    m.output("y");
+    const Graph g = m.import();
+    std::vector<OpKind> ops;
+    for (const auto& n : g.nodes) ops.push_back(n.op);
+    EXPECT_EQ(ops, (std::vector<OpKind>{OpKind::quantize, OpKind::dequantize, OpKind::conv, OpKind::quantize,
+                                        OpKind::dequantize}));
+    const auto& conv = only_node(g, OpKind::conv);
+    EXPECT_EQ(tensor_of(g, conv.inputs[1]).dtype, DType::float32);
+    EXPECT_EQ(constant_values<float>(g, conv.inputs[1]), (std::vector<float>{0.5f}));
+    EXPECT_NO_THROW(haqm::Model{g});
+}
+
 TEST(OnnxImport, QLinearConvAndMatMulIntegerOps) {
     OnnxModel m;
     m.input("x", {1, 1, 3, 3}, TensorProto::UINT8);

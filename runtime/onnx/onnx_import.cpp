@@ -768,6 +768,7 @@ private:
     std::optional<std::pair<float, float>> clip_bounds(const NodeRef& node, bool required) const;
     std::optional<FusedActivation> fusable_activation(const std::string& value) const;
     std::optional<QuantizeStep> quantize_after(const std::string& value) const;
+    std::optional<QuantizeStep> quantize_after(const std::string& value, const std::vector<const Value*>& inputs) const;
     std::optional<std::vector<float>> per_channel_constant(const Constant& c, const Shape& out_shape,
                                                            int64_t channel_axis) const;
     std::string fold_following(const std::string& value, const LinearSpec& spec, std::vector<float>& weights,
@@ -1587,6 +1588,20 @@ std::optional<QuantizeStep> Importer::quantize_after(const std::string& value) c
     return step;
 }
 
+// The same, when it keeps the 8-bit type of the quantized `inputs` (the integer kernels read and
+// write one type; otherwise the op runs in float between a dequantize and a quantize).
+std::optional<QuantizeStep> Importer::quantize_after(const std::string& value,
+                                                     const std::vector<const Value*>& inputs) const {
+    auto step = quantize_after(value);
+    for (const Value* v : inputs) {
+        if (step && (v->kind != Value::Kind::dequantized ||
+                     graph_.tensors[static_cast<size_t>(v->tensor)].dtype != step->dtype)) {
+            step.reset();
+        }
+    }
+    return step;
+}
+
 // A constant that broadcasts against `out_shape` as one value per channel (or one value): the
 // channel values, or nothing.
 std::optional<std::vector<float>> Importer::per_channel_constant(const Constant& c, const Shape& out_shape,
@@ -1947,7 +1962,7 @@ void Importer::emit_linear(const NodeRef& node, const Value& x, const Constant& 
         std::string why;
         const auto weights = quantized_weights(w, spec, &why);
         const auto activation = fusable_activation(node.output());
-        const auto quantize = quantize_after(activation ? activation->output : node.output());
+        const auto quantize = quantize_after(activation ? activation->output : node.output(), {&x});
         if (weights && quantize) {
             const TensorInfo& in = graph_.tensors[static_cast<size_t>(x.tensor)];
             const auto bias_values = quantized_bias(node, bias, in.quant.scales[0], weights->scales, spec.out_channels);
@@ -2158,7 +2173,7 @@ void Importer::import_add(const NodeRef& node) {
     }
     if (a.kind == Value::Kind::dequantized && b.kind == Value::Kind::dequantized) {
         const auto activation = fusable_activation(node.output());
-        if (auto quantize = quantize_after(activation ? activation->output : node.output())) {
+        if (auto quantize = quantize_after(activation ? activation->output : node.output(), {&a, &b})) {
             NodeAttributes attrs;
             if (activation) {
                 attrs.activation = activation->kind;
@@ -2221,7 +2236,7 @@ void Importer::import_mul(const NodeRef& node) {
     }
     const Shape& shape = big == 0 ? a.shape : b.shape;
     if (a.kind == Value::Kind::dequantized && b.kind == Value::Kind::dequantized) {
-        if (auto quantize = quantize_after(node.output())) {
+        if (auto quantize = quantize_after(node.output(), {&a, &b})) {
             done_[static_cast<size_t>(quantize->node)] = true;
             TensorQuant quant;
             quant.scales = {quantize->scale};
@@ -2258,7 +2273,7 @@ void Importer::import_activation(const NodeRef& node, Activation kind, NodeAttri
     attrs.activation = kind;
     const Value& x = data_input(node, 0);
     if (x.kind == Value::Kind::dequantized) {
-        if (auto quantize = quantize_after(output)) {
+        if (auto quantize = quantize_after(output, {&x})) {
             if (extra_done >= 0) {
                 done_[static_cast<size_t>(extra_done)] = true;
             }
@@ -2376,7 +2391,7 @@ void Importer::import_pool(const NodeRef& node, OpKind op, const Window& window,
             define(node.output(), std::move(v));
             return;
         }
-        if (auto quantize = quantize_after(node.output())) {
+        if (auto quantize = quantize_after(node.output(), {&x})) {
             done_[static_cast<size_t>(quantize->node)] = true;
             TensorQuant quant;
             quant.scales = {quantize->scale};
@@ -2925,6 +2940,11 @@ void Importer::import_integer_linear(const NodeRef& node, const Value& x, const 
     }
     if (w.dequantization) {
         node.fail("weights must be integers, not the output of DequantizeLinear");
+    }
+    const DType in_dtype = graph_.tensors[static_cast<size_t>(x.tensor)].dtype;
+    if (out_dtype != DType::int32 && out_dtype != in_dtype) {
+        node.fail(std::string("input is ") + dtype_name(in_dtype) + " and output " + dtype_name(out_dtype) +
+                  "; the integer kernels read and write one 8-bit type");
     }
     // The weights as a dequantized constant: scales per tensor or per output channel.
     Constant wq = w;
