@@ -34,7 +34,7 @@ options:
   -h, --help            this help
 
 example:
-  haqm bench lenet.haqm --threads 1 --all-schedules --json bench.json
+  haqm bench resnet.haqm --threads 1 --all-schedules --json bench.json
 )";
 
 const std::vector<OptionSpec> kOptions = {

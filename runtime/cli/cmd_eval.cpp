@@ -29,7 +29,7 @@ options:
   -h, --help            this help
 
 example:
-  haqm eval lenet.haqm --images /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz \
+  haqm eval resnet.haqm --images /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz \
       --labels /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz
 )";
 

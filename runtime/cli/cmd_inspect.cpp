@@ -20,7 +20,7 @@ options:
   -h, --help            this help
 
 example:
-  haqm inspect lenet.haqm
+  haqm inspect resnet.haqm
 )";
 
 std::string metadata_values(const std::vector<float>& values) {

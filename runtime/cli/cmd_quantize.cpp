@@ -42,8 +42,8 @@ options:
   -h, --help            this help
 
 example:
-  haqm quantize lenet.onnx --calib /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz \
-      --calib-count 500 --per-channel -o lenet.haqm
+  haqm quantize tools/models/fashion_resnet.onnx \
+      --calib /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz -o resnet.haqm
 )";
 
 const std::vector<OptionSpec> kOptions = {

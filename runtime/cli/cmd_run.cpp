@@ -26,7 +26,7 @@ options:
   -h, --help            this help
 
 example:
-  haqm run lenet.haqm shirt.png --threads 1 --profile
+  haqm run resnet.haqm boot.png --threads 1 --profile
 )";
 
 const std::vector<OptionSpec> kOptions = {
