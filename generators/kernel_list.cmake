@@ -8,7 +8,7 @@ set(HAQM_GEMM_PARAMS "" CACHE STRING "Extra generator parameters for the gemm_q8
 # and AMD Zen 4/5 lack it (SIGILL). Those schedules run on the avx512 build instead;
 # tests/CMakeLists.txt checks that no avx512_vnni kernel contains a VEX VNNI instruction.
 set(HAQM_GEMM_SCHEDULES_WITHOUT_VNNI naive interchange tiled auto)
-set(HAQM_CONV_SCHEDULES naive output_stationary weight_stationary tiled tiled_vec tiled_vec_par auto)
+set(HAQM_CONV_SCHEDULES naive output_stationary weight_stationary tiled tiled_vec tiled_vec_c16 tiled_vec_c32 tiled_vec_par auto)
 set(HAQM_CONV_SCHEDULES_WITHOUT_VNNI naive tiled auto)
 # No `auto` for depthwise: Mullapudi2016's output tiles (shift inwards over all four dimensions)
 # read and write outside outputs smaller than its tiles.

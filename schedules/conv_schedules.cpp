@@ -37,14 +37,25 @@ void schedule_conv(const std::string& name, const TileParams& params, ConvPipeli
         t.dot.update().reorder(t.nn, kk, t.m, t.np, cg, kx, ky).vectorize(t.nn, lanes);
         return;
     }
-    const bool vectorized = name == "tiled_vec" || name == "tiled_vec_par";
-    const bool parallel = name == "tiled_vec_par";
-    if (!vectorized && name != "tiled") {
+    // tiled_vec_c16 / tiled_vec_c32: tiled_vec with register tiles 16 or 32 output channels wide
+    // and as tall as the registers allow, for layers with few output channels (the default
+    // tile is 64 wide on AVX-512 and aarch64, so a 16-channel layer would compute 4x its work).
+    TileParams tile_params = params;
+    std::string base = name;
+    for (int columns : {16, 32}) {
+        if (name == "tiled_vec_c" + std::to_string(columns)) {
+            tile_params.tile_columns = columns;
+            base = "tiled_vec";
+        }
+    }
+    const bool vectorized = base == "tiled_vec" || base == "tiled_vec_par";
+    const bool parallel = base == "tiled_vec_par";
+    if (!vectorized && base != "tiled") {
         throw std::invalid_argument("conv2d_q8: unknown schedule '" + name +
                                     "' (known: naive, output_stationary, weight_stationary, tiled, tiled_vec, "
-                                    "tiled_vec_par, auto)");
+                                    "tiled_vec_c16, tiled_vec_c32, tiled_vec_par, auto)");
     }
-    const RegisterTile tile = register_tile(params, target);
+    const RegisterTile tile = register_tile(tile_params, target);
     schedule_register_tiles(t, tile, vectorized, parallel);
     // The padded input, its channel sums and the window sums once for the whole tensor.
     p.a_padded.compute_root();

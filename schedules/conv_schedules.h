@@ -16,7 +16,8 @@ struct ConvPipeline {
     Halide::RDom rc;
 };
 
-// Known names: naive, output_stationary, weight_stationary, tiled, tiled_vec, tiled_vec_par
+// Known names: naive, output_stationary, weight_stationary, tiled, tiled_vec, tiled_vec_c16,
+// tiled_vec_c32 (narrow register tiles), tiled_vec_par
 // ("auto" is the autoscheduler, applied by the generator instead of calling this).
 void schedule_conv(const std::string& name, const TileParams& params, ConvPipeline& p, const Halide::Target& target);
 

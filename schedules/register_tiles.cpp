@@ -1,5 +1,7 @@
 #include "register_tiles.h"
 
+#include <algorithm>
+
 #include <stdexcept>
 #include <string>
 
@@ -15,8 +17,14 @@ RegisterTile register_tile(const TileParams& params, const Target& target) {
     const bool many_registers = target.has_feature(Target::AVX512) || (target.arch == Target::ARM && target.bits == 64);
     const int lanes = target.natural_vector_size<int32_t>();
     const bool narrow = lanes < 8;
-    const int rows = params.tile_m > 0 ? params.tile_m : (many_registers ? 6 : narrow ? 2 : 4);
-    const int vectors = params.tile_n_vectors > 0 ? params.tile_n_vectors : (many_registers || narrow ? 4 : 2);
+    int rows = params.tile_m > 0 ? params.tile_m : (many_registers ? 6 : narrow ? 2 : 4);
+    int vectors = params.tile_n_vectors > 0 ? params.tile_n_vectors : (many_registers || narrow ? 4 : 2);
+    if (params.tile_columns > 0) {
+        // Narrow tiles for layers with few output channels: as many rows as the accumulator
+        // registers hold (24 of 32 vector registers, or 12 of 16), the rest for operands.
+        vectors = std::max(1, params.tile_columns / lanes);
+        if (params.tile_m <= 0) rows = std::max(1, (many_registers ? 24 : 12) / vectors);
+    }
     const int columns = vectors * lanes;
     if (columns % gemm_layout::kPanelWidth != 0 || gemm_layout::kColumnPadding % columns != 0) {
         throw std::invalid_argument("tile columns (" + std::to_string(columns) + ") must be a multiple of " +

@@ -21,6 +21,8 @@ struct TiledProduct {
 struct TileParams {
     int tile_m = 0;          // output rows per register tile; 0 picks the target default
     int tile_n_vectors = 0;  // output columns per register tile, in vectors of int32
+    int tile_columns = 0;    // output columns per register tile (overrides tile_n_vectors); rows
+                             // then default to what the accumulator registers hold
 };
 
 // Register tile that fits the target's vector register file.

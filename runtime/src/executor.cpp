@@ -77,7 +77,11 @@ std::string family_of(const Node& node, const Graph& graph) {
     const TensorInfo& out = graph.tensors[static_cast<size_t>(node.outputs[0])];
     const bool q = is_8bit(in.dtype);
     switch (node.op) {
-    case OpKind::conv: return q ? "conv2d_q8" : "";
+    case OpKind::conv: {
+        const Shape& w = graph.tensors[static_cast<size_t>(node.inputs[1])].shape;
+        if (!q) return "";
+        return node.attrs.groups > 1 && w[2] == 1 ? "depthwise_conv2d_q8" : "conv2d_q8";
+    }
     case OpKind::fully_connected: return q ? "gemm_q8" : "";
     case OpKind::add: return q ? "add_q8" : "";
     case OpKind::activation: return q ? "lut_q8" : "";
@@ -88,6 +92,22 @@ std::string family_of(const Node& node, const Graph& graph) {
     case OpKind::dequantize: return out.dtype == DType::float32 ? "dequantize" : "";
     default: return "";
     }
+}
+
+// The default schedule table: which conv2d_q8 schedule a quantized convolution runs when nobody
+// chose one. The library's default register tile is 64 output channels wide on AVX-512, so layers
+// with 16 or 32 output channels take the narrow tiles made for them (docs/performance.md).
+// Depthwise convolutions have their own family and default.
+std::string default_conv_schedule(const Graph& g, const Node& node) {
+    const Shape& w = g.tensors[static_cast<size_t>(node.inputs[1])].shape;
+    const bool depthwise = node.attrs.groups > 1 && w[2] == 1;
+    const auto isas = supported_isas();
+    const bool wide_tiles = !isas.empty() && isas.front().rfind("avx512", 0) == 0;
+    if (depthwise || !wide_tiles) return "";
+    const int64_t group_out = w[3] / node.attrs.groups;
+    if (group_out <= 16) return "tiled_vec_c16";
+    if (group_out <= 32) return "tiled_vec_c32";
+    return "";
 }
 
 }  // namespace
@@ -265,13 +285,23 @@ Model::Model(Graph graph, ModelOptions options) : prepared_(std::make_unique<Pre
         prepare_node(p.graph, node, k);
         const std::string family = family_of(node, p.graph);
         if (family.empty()) continue;
-        std::string schedule = node.schedule;
-        for (const std::string& key : {node.name, std::string(op_name(node.op))}) {
-            const auto it = p.options.schedules.find(key);
-            if (schedule.empty() && it != p.options.schedules.end()) schedule = it->second;
-        }
         const auto known = schedules(family);
-        if (!schedule.empty() && std::find(known.begin(), known.end(), schedule) == known.end()) {
+        const auto is_known = [&](const std::string& s) { return std::find(known.begin(), known.end(), s) != known.end(); };
+        // A node's own schedule, else one chosen for its name (both must exist), else one chosen
+        // for its op where its kernel family has it (a depthwise convolution keeps its own default
+        // when "conv" names a schedule only conv2d_q8 has), else the default table.
+        std::string schedule = node.schedule;
+        const auto by_name = p.options.schedules.find(node.name);
+        if (schedule.empty() && by_name != p.options.schedules.end()) schedule = by_name->second;
+        const auto by_op = p.options.schedules.find(op_name(node.op));
+        if (schedule.empty() && by_op != p.options.schedules.end()) {
+            const auto conv_names = schedules("conv2d_q8");
+            const bool conv_only = family == "depthwise_conv2d_q8" &&
+                                   std::find(conv_names.begin(), conv_names.end(), by_op->second) != conv_names.end();
+            if (!conv_only || is_known(by_op->second)) schedule = by_op->second;  // unknown ones are reported below
+        }
+        if (schedule.empty() && family == "conv2d_q8" && p.options.isa.empty()) schedule = default_conv_schedule(p.graph, node);
+        if (!schedule.empty() && !is_known(schedule)) {
             std::string list;
             for (const auto& s : known) list += (list.empty() ? "" : ", ") + s;
             fail(node, "no schedule '" + schedule + "' for " + family + " (known: " + list + ")");

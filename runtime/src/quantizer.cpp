@@ -27,9 +27,25 @@ void check_bits(int bits, const std::string& what) {
 
 bool has_weights(OpKind op) { return op == OpKind::conv || op == OpKind::fully_connected; }
 
-// Ops whose output keeps its input's parameters (no requantization happens in them).
+// Ops whose output keeps its input's parameters: layout ops and pools (an average stays inside
+// its input's range; the TFLite int8 spec and PyTorch's quantized pools do the same).
 bool keeps_input_parameters(OpKind op) {
-    return op == OpKind::max_pool || op == OpKind::reshape || op == OpKind::transpose;
+    return op == OpKind::max_pool || op == OpKind::average_pool || op == OpKind::global_average_pool ||
+           op == OpKind::reshape || op == OpKind::transpose;
+}
+
+// Activations with a known output range get fixed parameters instead of observed ones (as in the
+// TFLite int8 spec and PyTorch's fixed-qparams ops): sigmoid-like outputs in [0, 1) with scale
+// 1/256, tanh in [-1, 1) with scale 1/128. Empty for everything else.
+TensorQuant fixed_output_parameters(const Node& node, DType dtype, int bits) {
+    if (node.op != OpKind::activation || bits != 8) return {};
+    const bool is_signed = dtype == DType::int8;
+    switch (node.attrs.activation) {
+    case Activation::sigmoid:
+    case Activation::hard_sigmoid: return {{1.0f / 256.0f}, {is_signed ? -128 : 0}, 0, 8};
+    case Activation::tanh: return {{1.0f / 128.0f}, {is_signed ? 0 : 128}, 0, 8};
+    default: return {};
+    }
 }
 
 QuantScheme activation_scheme(int bits, DType dtype) {
@@ -233,7 +249,8 @@ private:
             } else {
                 for (size_t i = 1; i < node.inputs.size(); ++i) out.inputs.push_back(map_.at(static_cast<size_t>(node.inputs[i])));
             }
-            TensorQuant out_quant = keeps_input_parameters(node.op) ? x_quant : observed(f_out);
+            TensorQuant out_quant = fixed_output_parameters(node, options_.activation_dtype, act_bits_[static_cast<size_t>(f_out)]);
+            if (out_quant.empty()) out_quant = keeps_input_parameters(node.op) ? x_quant : observed(f_out);
             out.outputs = {activation_tensor(f_out, out_quant)};
             map_[static_cast<size_t>(f_out)] = out.outputs[0];
             q_.nodes.push_back(out);
