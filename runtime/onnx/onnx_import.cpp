@@ -619,6 +619,16 @@ Window spatial_window(const NodeRef& node, int64_t in_h, int64_t in_w, int64_t k
     return window;
 }
 
+std::vector<int64_t> pool_kernel(const NodeRef& node) {
+    const auto kernel = node.attr_ints("kernel_shape");
+    if (!kernel || kernel->size() != 2 || (*kernel)[0] < 1 || (*kernel)[1] < 1 || (*kernel)[0] > kMaxWindowValue ||
+        (*kernel)[1] > kMaxWindowValue) {
+        node.fail_attribute("kernel_shape", kernel ? list_text(*kernel) : "(missing)",
+                            "is not supported (2-D kernels take two positive values)");
+    }
+    return *kernel;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Weight orders: for each element of the graph-layout tensor, its index in the ONNX tensor.
 
@@ -696,6 +706,14 @@ struct FusedActivation {
     Activation kind = Activation::none;
     float clip_min = 0, clip_max = 0;
     std::string output;
+
+    void apply(NodeAttributes& attrs) const {
+        attrs.activation = kind;
+        if (kind == Activation::clip) {
+            attrs.clip_min = clip_min;
+            attrs.clip_max = clip_max;
+        }
+    }
 };
 
 struct QuantizeStep {
@@ -704,6 +722,13 @@ struct QuantizeStep {
     DType dtype = DType::uint8;
     float scale = 1.0f;
     int32_t zero_point = 0;
+
+    TensorQuant quant() const {
+        TensorQuant q;
+        q.scales = {scale};
+        q.zero_points = {zero_point};
+        return q;
+    }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -783,7 +808,7 @@ private:
                      const LinearSpec& spec);
     void emit_quantized_linear(const NodeRef& node, int32_t input, const QuantWeights& weights,
                                const std::vector<int32_t>& bias, const LinearSpec& spec, DType out_dtype,
-                               TensorQuant out_quant, Activation activation, float clip_min, float clip_max,
+                               TensorQuant out_quant, const std::optional<FusedActivation>& activation,
                                const std::string& output);
     LinearSpec conv_spec(const NodeRef& node, const Shape& x_shape, const Constant& w);
     LinearSpec fc_spec(const NodeRef& node, const Value& a, const Constant& b, bool transposed);
@@ -1966,17 +1991,13 @@ void Importer::emit_linear(const NodeRef& node, const Value& x, const Constant& 
         if (weights && quantize) {
             const TensorInfo& in = graph_.tensors[static_cast<size_t>(x.tensor)];
             const auto bias_values = quantized_bias(node, bias, in.quant.scales[0], weights->scales, spec.out_channels);
-            TensorQuant out_quant;
-            out_quant.scales = {quantize->scale};
-            out_quant.zero_points = {quantize->zero_point};
+            const TensorQuant out_quant = quantize->quant();
             if (activation) {
                 done_[static_cast<size_t>(activation->node)] = true;
             }
             done_[static_cast<size_t>(quantize->node)] = true;
             emit_quantized_linear(node, x.tensor, *weights, bias_values, spec, quantize->dtype, out_quant,
-                                  activation ? activation->kind : Activation::none,
-                                  activation ? activation->clip_min : 0, activation ? activation->clip_max : 0,
-                                  quantize->output);
+                                  activation, quantize->output);
             return;
         }
     }
@@ -1999,11 +2020,7 @@ void Importer::emit_linear(const NodeRef& node, const Value& x, const Constant& 
     std::string output = fold_following(node.output(), spec, weights, bias_values);
     NodeAttributes attrs = spec.attrs;
     if (auto activation = fusable_activation(output)) {
-        attrs.activation = activation->kind;
-        if (activation->kind == Activation::clip) {
-            attrs.clip_min = activation->clip_min;
-            attrs.clip_max = activation->clip_max;
-        }
+        activation->apply(attrs);
         done_[static_cast<size_t>(activation->node)] = true;
         output = activation->output;
     }
@@ -2020,7 +2037,7 @@ void Importer::emit_linear(const NodeRef& node, const Value& x, const Constant& 
 
 void Importer::emit_quantized_linear(const NodeRef& node, int32_t input, const QuantWeights& weights,
                                      const std::vector<int32_t>& bias, const LinearSpec& spec, DType out_dtype,
-                                     TensorQuant out_quant, Activation activation, float clip_min, float clip_max,
+                                     TensorQuant out_quant, const std::optional<FusedActivation>& activation,
                                      const std::string& output) {
     const std::string name = node.graph_name();
     const float input_scale = graph_.tensors[static_cast<size_t>(input)].quant.scales.at(0);
@@ -2040,10 +2057,8 @@ void Importer::emit_quantized_linear(const NodeRef& node, int32_t input, const Q
         inputs.push_back(add_constant(name + "/bias", DType::int32, {spec.out_channels}, bias, bias_quant));
     }
     NodeAttributes attrs = spec.attrs;
-    attrs.activation = activation;
-    if (activation == Activation::clip) {
-        attrs.clip_min = clip_min;
-        attrs.clip_max = clip_max;
+    if (activation) {
+        activation->apply(attrs);
     }
     const int32_t out = add_activation(node, output, out_dtype, spec.out_shape, std::move(out_quant));
     emit(name, spec.op, std::move(inputs), out, attrs);
@@ -2176,15 +2191,11 @@ void Importer::import_add(const NodeRef& node) {
         if (auto quantize = quantize_after(activation ? activation->output : node.output(), {&a, &b})) {
             NodeAttributes attrs;
             if (activation) {
-                attrs.activation = activation->kind;
-                attrs.clip_min = activation->kind == Activation::clip ? activation->clip_min : attrs.clip_min;
-                attrs.clip_max = activation->kind == Activation::clip ? activation->clip_max : attrs.clip_max;
+                activation->apply(attrs);
                 done_[static_cast<size_t>(activation->node)] = true;
             }
             done_[static_cast<size_t>(quantize->node)] = true;
-            TensorQuant quant;
-            quant.scales = {quantize->scale};
-            quant.zero_points = {quantize->zero_point};
+            const TensorQuant quant = quantize->quant();
             const int32_t out = add_activation(node, quantize->output, quantize->dtype, a.shape, quant);
             emit(node.graph_name(), OpKind::add, {a.tensor, b.tensor}, out, attrs);
             define_tensor(quantize->output, out, a.shape);
@@ -2196,11 +2207,7 @@ void Importer::import_add(const NodeRef& node) {
     NodeAttributes attrs;
     std::string output = node.output();
     if (auto activation = fusable_activation(output)) {
-        attrs.activation = activation->kind;
-        if (activation->kind == Activation::clip) {
-            attrs.clip_min = activation->clip_min;
-            attrs.clip_max = activation->clip_max;
-        }
+        activation->apply(attrs);
         done_[static_cast<size_t>(activation->node)] = true;
         output = activation->output;
     }
@@ -2238,9 +2245,7 @@ void Importer::import_mul(const NodeRef& node) {
     if (a.kind == Value::Kind::dequantized && b.kind == Value::Kind::dequantized) {
         if (auto quantize = quantize_after(node.output(), {&a, &b})) {
             done_[static_cast<size_t>(quantize->node)] = true;
-            TensorQuant quant;
-            quant.scales = {quantize->scale};
-            quant.zero_points = {quantize->zero_point};
+            const TensorQuant quant = quantize->quant();
             const int32_t out = add_activation(node, quantize->output, quantize->dtype, shape, quant);
             emit(node.graph_name(), OpKind::mul, {value(node, big).tensor, value(node, small).tensor}, out);
             define_tensor(quantize->output, out, shape);
@@ -2278,9 +2283,7 @@ void Importer::import_activation(const NodeRef& node, Activation kind, NodeAttri
                 done_[static_cast<size_t>(extra_done)] = true;
             }
             done_[static_cast<size_t>(quantize->node)] = true;
-            TensorQuant quant;
-            quant.scales = {quantize->scale};
-            quant.zero_points = {quantize->zero_point};
+            const TensorQuant quant = quantize->quant();
             const int32_t out = add_activation(node, quantize->output, quantize->dtype, x.shape, quant);
             emit(node.graph_name(), OpKind::activation, {x.tensor}, out, attrs);
             define_tensor(quantize->output, out, x.shape);
@@ -2393,9 +2396,7 @@ void Importer::import_pool(const NodeRef& node, OpKind op, const Window& window,
         }
         if (auto quantize = quantize_after(node.output(), {&x})) {
             done_[static_cast<size_t>(quantize->node)] = true;
-            TensorQuant quant;
-            quant.scales = {quantize->scale};
-            quant.zero_points = {quantize->zero_point};
+            const TensorQuant quant = quantize->quant();
             const int32_t out = add_activation(node, quantize->output, quantize->dtype, out_shape, quant);
             emit(name, op, {x.tensor}, out, attrs);
             define_tensor(quantize->output, out, out_shape);
@@ -2413,18 +2414,13 @@ void Importer::import_max_pool(const NodeRef& node) {
     node.expect_input_count(1, 1);
     expect_outputs(node, 1);  // the indices output is not supported; storage_order only affects it
     const Value& x = image_input(node, 0);
-    const auto kernel = node.attr_ints("kernel_shape");
-    if (!kernel || kernel->size() != 2 || (*kernel)[0] < 1 || (*kernel)[1] < 1 || (*kernel)[0] > kMaxWindowValue ||
-        (*kernel)[1] > kMaxWindowValue) {
-        node.fail_attribute("kernel_shape", kernel ? list_text(*kernel) : "(missing)",
-                            "is not supported (2-D kernels take two positive values)");
-    }
+    const std::vector<int64_t> kernel = pool_kernel(node);
     if (auto dilations = node.attr_ints("dilations")) {
         if (*dilations != std::vector<int64_t>{1, 1}) {
             node.fail_attribute("dilations", list_text(*dilations), "is not supported for pooling (only 1)");
         }
     }
-    const Window window = spatial_window(node, x.shape[2], x.shape[3], (*kernel)[0], (*kernel)[1],
+    const Window window = spatial_window(node, x.shape[2], x.shape[3], kernel[0], kernel[1],
                                          WindowKind::max_pool);
     import_pool(node, OpKind::max_pool, window, {x.shape[0], x.shape[1], window.out_h, window.out_w}, false);
 }
@@ -2435,12 +2431,7 @@ void Importer::import_average_pool(const NodeRef& node) {
     node.expect_input_count(1, 1);
     expect_outputs(node, 1);
     const Value& x = image_input(node, 0);
-    const auto kernel = node.attr_ints("kernel_shape");
-    if (!kernel || kernel->size() != 2 || (*kernel)[0] < 1 || (*kernel)[1] < 1 || (*kernel)[0] > kMaxWindowValue ||
-        (*kernel)[1] > kMaxWindowValue) {
-        node.fail_attribute("kernel_shape", kernel ? list_text(*kernel) : "(missing)",
-                            "is not supported (2-D kernels take two positive values)");
-    }
+    const std::vector<int64_t> kernel = pool_kernel(node);
     if (auto dilations = node.attr_ints("dilations")) {
         if (*dilations != std::vector<int64_t>{1, 1}) {
             node.fail_attribute("dilations", list_text(*dilations), "is not supported for pooling (only 1)");
@@ -2450,7 +2441,7 @@ void Importer::import_average_pool(const NodeRef& node) {
     if (include != 0 && include != 1) {
         node.fail_attribute("count_include_pad", std::to_string(include), "must be 0 or 1");
     }
-    const Window window = spatial_window(node, x.shape[2], x.shape[3], (*kernel)[0], (*kernel)[1],
+    const Window window = spatial_window(node, x.shape[2], x.shape[3], kernel[0], kernel[1],
                                          WindowKind::average_pool);
     import_pool(node, OpKind::average_pool, window, {x.shape[0], x.shape[1], window.out_h, window.out_w},
                 include == 1);
@@ -2706,9 +2697,7 @@ void Importer::import_concat(const NodeRef& node) {
                 for (int i = 0; i < node.proto.input_size(); ++i) {
                     inputs.push_back(value(node, i).tensor);
                 }
-                TensorQuant quant;
-                quant.scales = {quantize->scale};
-                quant.zero_points = {quantize->zero_point};
+                const TensorQuant quant = quantize->quant();
                 const int32_t out = add_activation(node, quantize->output, quantize->dtype, out_shape, quant);
                 emit(node.graph_name(), OpKind::concat, std::move(inputs), out, attrs);
                 define_tensor(quantize->output, out, out_shape);
@@ -2992,7 +2981,7 @@ void Importer::import_integer_linear(const NodeRef& node, const Value& x, const 
         bias_values.assign(bias->ints.begin(), bias->ints.end());
     }
     emit_quantized_linear(node, x.tensor, *weights, bias_values, spec, out_dtype, std::move(out_quant),
-                          Activation::none, 0, 0, node.output());
+                          std::nullopt, node.output());
 }
 
 void Importer::import_qlinear_conv(const NodeRef& node) {
