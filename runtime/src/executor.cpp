@@ -369,19 +369,29 @@ Span<T> view(uint8_t* p, const TensorInfo& t) { return Span<T>(reinterpret_cast<
 template <class T>
 Span<const T> cview(const uint8_t* p, const TensorInfo& t) { return Span<const T>(reinterpret_cast<const T*>(p), static_cast<size_t>(t.elements())); }
 
-// Quantized elementwise / channel-broadcast product with the float rule (docs/arithmetic.md).
+// Quantized elementwise / channel-broadcast product with the float rule (docs/arithmetic.md):
+//   out = clamp(round_half_even(float32((a - za) * (b - zb)) * scale) + zo)
+// Written as rows of channels so the inner loop vectorizes: the product is clamped to +-1024
+// (beyond any 8-bit result) and rounded by adding and subtracting 1.5 * 2^23, which rounds half to
+// even in the default rounding mode for |x| < 2^22.
 template <class T>
 void mul_q8(const T* a, const TensorInfo& at, const T* b, const TensorInfo& bt, float scale, const TensorInfo& ot, T* out) {
     const IntegerRange r = levels_of(ot);
     const int32_t za = at.quant.zero_points[0], zb = bt.quant.zero_points[0], zo = ot.quant.zero_points[0];
     const int64_t total = at.elements();
     const bool broadcast = at.shape != bt.shape;
-    const int64_t channels = at.shape.back(), per_batch = broadcast ? total / at.shape[0] : 0;
-    for (int64_t i = 0; i < total; ++i) {
-        const int64_t j = broadcast ? (i / per_batch) * channels + i % channels : i;
-        const float product = static_cast<float>((int32_t(a[i]) - za) * (int32_t(b[j]) - zb)) * scale;
-        const int32_t q = static_cast<int32_t>(std::nearbyint(product)) + zo;
-        out[i] = static_cast<T>(std::clamp(q, r.min, r.max));
+    const int64_t channels = broadcast ? at.shape.back() : total;
+    const int64_t pixels_per_batch = broadcast ? at.shape[1] * at.shape[2] : 1;
+    constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
+    for (int64_t row = 0; row < total / channels; ++row) {
+        const T* a_row = a + row * channels;
+        const T* b_row = b + (broadcast ? (row / pixels_per_batch) * channels : 0);
+        T* out_row = out + row * channels;
+        for (int64_t c = 0; c < channels; ++c) {
+            const float product = static_cast<float>((int32_t(a_row[c]) - za) * (int32_t(b_row[c]) - zb)) * scale;
+            const float rounded = (std::clamp(product, -1024.0f, 1024.0f) + kRound) - kRound;
+            out_row[c] = static_cast<T>(std::clamp(static_cast<int32_t>(rounded) + zo, r.min, r.max));
+        }
     }
 }
 
