@@ -104,7 +104,7 @@ struct NodeAttributes {
     // conv and pools
     int kernel_h = 1, kernel_w = 1;  // pools only; conv takes them from its weights
     int stride_h = 1, stride_w = 1;
-    int dilation_h = 1, dilation_w = 1;
+    int dilation_h = 1, dilation_w = 1;  // conv only (pools ignore them)
     int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
     int groups = 1;
     bool count_include_pad = false;
