@@ -94,19 +94,36 @@ std::string family_of(const Node& node, const Graph& graph) {
     }
 }
 
-// The default schedule table: which conv2d_q8 schedule a quantized convolution runs when nobody
-// chose one. The library's default register tile is 64 output channels wide on AVX-512, so layers
-// with 16 or 32 output channels take the narrow tiles made for them (docs/performance.md).
-// Depthwise convolutions have their own family and default.
-std::string default_conv_schedule(const Graph& g, const Node& node) {
-    const Shape& w = g.tensors[static_cast<size_t>(node.inputs[1])].shape;
-    const bool depthwise = node.attrs.groups > 1 && w[2] == 1;
-    const auto isas = supported_isas();
-    const bool wide_tiles = !isas.empty() && isas.front().rfind("avx512", 0) == 0;
-    if (depthwise || !wide_tiles) return "";
-    const int64_t group_out = w[3] / node.attrs.groups;
-    if (group_out <= 16) return "tiled_vec_c16";
-    if (group_out <= 32) return "tiled_vec_c32";
+// The default schedule table: which schedule a quantized node runs when nobody chose one
+// (bench_model's rows and docs/performance.md "Whole models" are the measurements behind it).
+// - Convolutions with 16 or 32 output channels per group take the narrow register tiles made for
+//   them on AVX-512 (the library's default tile is 64 channels wide: a 16-channel layer would
+//   compute 4x its work).
+// - Nodes with little work run single-threaded: below ~4 M multiply-accumulates (or elements for
+//   pools) waking the second thread costs more than it saves (MobileNet-v3 on 2 threads: 0.55 ms
+//   with the parallel defaults, 0.31 ms without).
+// - Everything else: the family's own default.
+constexpr double kParallelMinWork = 4e6;
+
+std::string default_schedule_for(const Graph& g, const Node& node, const std::string& family) {
+    const auto& out = g.tensors[static_cast<size_t>(node.outputs[0])];
+    double work = static_cast<double>(out.elements());
+    if (node.op == OpKind::conv || node.op == OpKind::fully_connected) {
+        const Shape& w = g.tensors[static_cast<size_t>(node.inputs[1])].shape;
+        work *= node.op == OpKind::conv ? static_cast<double>(w[0] * w[1] * w[2]) : static_cast<double>(w[0]);
+    } else if (node.op != OpKind::activation && node.op != OpKind::add) {
+        work = static_cast<double>(g.tensors[static_cast<size_t>(node.inputs[0])].elements());
+    }
+    if (family == "conv2d_q8") {
+        const auto isas = supported_isas();
+        const bool wide_tiles = !isas.empty() && isas.front().rfind("avx512", 0) == 0;
+        const int64_t group_out = g.tensors[static_cast<size_t>(node.inputs[1])].shape[3] / node.attrs.groups;
+        if (wide_tiles && group_out <= 16) return "tiled_vec_c16";
+        if (wide_tiles && group_out <= 32) return "tiled_vec_c32";
+    }
+    const auto names = schedules(family);
+    const bool has_serial = std::find(names.begin(), names.end(), "tiled_vec") != names.end();
+    if (has_serial && default_schedule(family) == "tiled_vec_par" && work < kParallelMinWork) return "tiled_vec";
     return "";
 }
 
@@ -300,7 +317,7 @@ Model::Model(Graph graph, ModelOptions options) : prepared_(std::make_unique<Pre
                                    std::find(conv_names.begin(), conv_names.end(), by_op->second) != conv_names.end();
             if (!conv_only || is_known(by_op->second)) schedule = by_op->second;  // unknown ones are reported below
         }
-        if (schedule.empty() && family == "conv2d_q8" && p.options.isa.empty()) schedule = default_conv_schedule(p.graph, node);
+        if (schedule.empty() && p.options.isa.empty()) schedule = default_schedule_for(p.graph, node, family);
         if (!schedule.empty() && !is_known(schedule)) {
             std::string list;
             for (const auto& s : known) list += (list.empty() ? "" : ", ") + s;
