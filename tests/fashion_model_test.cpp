@@ -97,6 +97,21 @@ TEST_P(FashionModel, Int8AgreesWithPyTorchInt8OnTop1) {
     EXPECT_GE(agree, GetParam() == "fashion_resnet" ? 9950 : 9900);
 }
 
+// The goal for the memory planner: an arena within 10% of the largest live set.
+TEST_P(FashionModel, MemoryPlanIsWithinTenPercentOfTheLowerBound) {
+    const Graph graph = import_onnx(kSource + "/tools/models/" + GetParam() + ".onnx");
+    std::vector<std::vector<float>> calibration;
+    for (int64_t i = 0; i < 20; ++i) calibration.push_back(input(graph, train_images(), i));
+    const Graph quantized = quantize_graph(graph, calibration, {}).graph;
+    for (const Graph* g : {&graph, &quantized}) {
+        const MemoryPlan plan = plan_memory(*g);
+        std::printf("%s %s: arena %lld bytes, lower bound %lld, %d in place\n", GetParam().c_str(),
+                    g == &graph ? "FP32" : "int8", static_cast<long long>(plan.arena_bytes),
+                    static_cast<long long>(plan.lower_bound_bytes), plan.in_place_count);
+        EXPECT_LE(plan.arena_bytes, plan.lower_bound_bytes * 11 / 10);
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Bundled, FashionModel, ::testing::Values("fashion_resnet", "fashion_mobilenet_v3"));
 
 }  // namespace

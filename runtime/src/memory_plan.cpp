@@ -3,8 +3,9 @@
 //     an input of the same size whose last reader is that op (and which is not a graph output).
 //  2. Each buffer lives from the step that produces its first tensor to the last step that reads
 //     any of them (graph inputs from step 0, graph outputs to the end).
-//  3. Largest buffers first, each at the lowest offset where it overlaps no placed buffer whose
-//     lifetime it shares (greedy by size, as in TFLite's arena planner).
+//  3. Buffers placed one by one, each in the smallest gap among the placed buffers whose lifetime
+//     it shares (best fit), in three orders (largest first as in TFLite's arena planner, earliest
+//     first, longest-lived first); the smallest arena wins.
 // The lower bound reported is the largest sum of live buffer bytes at any step: no arena can be
 // smaller, so arena_bytes / lower_bound_bytes says how much fragmentation costs.
 #include <algorithm>
@@ -33,6 +34,35 @@ struct Buffer {
     int first = 0, last = 0;  // steps; graph inputs are produced at step -1
     int64_t offset = -1;
 };
+
+// Places each buffer, in `order`, at the lowest offset of the smallest gap that holds it among the
+// placed buffers alive at the same time (else after them). Returns the arena size.
+int64_t place_greedily(std::vector<Buffer>& buffers, const std::vector<size_t>& order) {
+    int64_t arena = 0;
+    std::vector<size_t> placed;
+    for (size_t i : order) {
+        Buffer& b = buffers[i];
+        std::vector<std::pair<int64_t, int64_t>> busy;
+        for (size_t j : placed) {
+            const Buffer& p = buffers[j];
+            if (p.first <= b.last && b.first <= p.last) busy.push_back({p.offset, p.offset + aligned(p.bytes)});
+        }
+        std::sort(busy.begin(), busy.end());
+        int64_t best = -1, best_gap = 0, cursor = 0;
+        for (const auto& [begin, end] : busy) {
+            const int64_t gap = begin - cursor;
+            if (gap >= aligned(b.bytes) && (best < 0 || gap < best_gap)) {
+                best = cursor;
+                best_gap = gap;
+            }
+            cursor = std::max(cursor, end);
+        }
+        b.offset = best >= 0 ? best : cursor;
+        arena = std::max(arena, b.offset + aligned(b.bytes));
+        placed.push_back(i);
+    }
+    return arena;
+}
 
 }  // namespace
 
@@ -97,8 +127,6 @@ MemoryPlan plan_memory(const Graph& graph, bool keep_all) {
         }
     }
 
-    std::vector<size_t> order(buffers.size());
-    std::iota(order.begin(), order.end(), size_t(0));
     if (keep_all) {
         int64_t offset = 0;
         for (Buffer& b : buffers) {
@@ -107,31 +135,26 @@ MemoryPlan plan_memory(const Graph& graph, bool keep_all) {
         }
         plan.arena_bytes = offset;
     } else {
-        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return buffers[a].bytes > buffers[b].bytes; });
-        std::vector<size_t> placed;
-        for (size_t i : order) {
-            Buffer& b = buffers[i];
-            // Byte ranges of placed buffers alive at the same time, by offset.
-            std::vector<std::pair<int64_t, int64_t>> busy;
-            for (size_t j : placed) {
-                const Buffer& p = buffers[j];
-                if (p.first <= b.last && b.first <= p.last) busy.push_back({p.offset, p.offset + aligned(p.bytes)});
+        // Greedy placement is sensitive to the order buffers are placed in: try the usual orders
+        // (largest first; earliest first; longest-lived first) and keep the smallest arena.
+        std::vector<size_t> by_size(buffers.size());
+        std::iota(by_size.begin(), by_size.end(), size_t(0));
+        std::vector<size_t> by_start = by_size, by_length = by_size;
+        std::stable_sort(by_size.begin(), by_size.end(), [&](size_t a, size_t b) { return buffers[a].bytes > buffers[b].bytes; });
+        std::stable_sort(by_start.begin(), by_start.end(), [&](size_t a, size_t b) { return buffers[a].first < buffers[b].first; });
+        std::stable_sort(by_length.begin(), by_length.end(), [&](size_t a, size_t b) {
+            return buffers[a].last - buffers[a].first > buffers[b].last - buffers[b].first;
+        });
+        std::vector<Buffer> best;
+        for (const auto* order : {&by_size, &by_start, &by_length}) {
+            std::vector<Buffer> trial = buffers;
+            const int64_t arena = place_greedily(trial, *order);
+            if (best.empty() || arena < plan.arena_bytes) {
+                best = std::move(trial);
+                plan.arena_bytes = arena;
             }
-            std::sort(busy.begin(), busy.end());
-            // Best fit: the smallest gap that holds the buffer; else after the last busy range.
-            int64_t best = -1, best_gap = 0, cursor = 0;
-            for (const auto& [begin, end] : busy) {
-                const int64_t gap = begin - cursor;
-                if (gap >= aligned(b.bytes) && (best < 0 || gap < best_gap)) {
-                    best = cursor;
-                    best_gap = gap;
-                }
-                cursor = std::max(cursor, end);
-            }
-            b.offset = best >= 0 ? best : cursor;
-            plan.arena_bytes = std::max(plan.arena_bytes, b.offset + aligned(b.bytes));
-            placed.push_back(i);
         }
+        buffers = std::move(best);
     }
     for (int s = -1; s <= steps; ++s) {
         int64_t live = 0;
