@@ -352,6 +352,28 @@ TEST(Session, TwoThreadsOnOneModelMatchOneThread) {
     EXPECT_EQ(b, single);
 }
 
+TEST(Session, GraphsWithTwoInputsTakeOneSpanEach) {
+    Graph g;
+    const int32_t a = g.add_tensor(activation("a", DType::float32, {1, 2, 2, 3}));
+    const int32_t b = g.add_tensor(activation("b", DType::float32, {1, 2, 2, 3}));
+    const int32_t y = g.add_tensor(activation("y", DType::float32, {1, 2, 2, 3}));
+    Node add = node("add", OpKind::add, {a, b}, y);
+    add.attrs.activation = Activation::relu;
+    g.nodes = {add};
+    g.inputs = {a, b};
+    g.outputs = {y};
+    const Model model(g);
+    Session session(model);
+    std::vector<float> x(12), z(12);
+    for (size_t i = 0; i < 12; ++i) {
+        x[i] = random_float(-1.0f, 1.0f);
+        z[i] = random_float(-1.0f, 1.0f);
+    }
+    const auto out = session.run({Span<const float>(x), Span<const float>(z)});
+    for (size_t i = 0; i < 12; ++i) EXPECT_EQ(out[i], std::max(0.0f, x[i] + z[i]));
+    EXPECT_THROW(session.run(Span<const float>(x)), Error);  // one input for two
+}
+
 TEST(Session, BadInputsAreClearErrors) {
     const Graph g = float_graph(5, 5);
     const Model model(g);

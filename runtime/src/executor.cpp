@@ -498,17 +498,24 @@ void run_float(const Graph& g, const Node& node, const Model::Prepared::NodeKern
 
 }  // namespace
 
-std::vector<float> Session::run(Span<const float> input) {
+std::vector<float> Session::run(Span<const float> input) { return run(std::vector<Span<const float>>{input}); }
+
+std::vector<float> Session::run(const std::vector<Span<const float>>& given) {
     const Model::Prepared& p = model_.prepared();
     const Graph& g = p.graph;
     const MemoryPlan& plan = p.plan;
-    const TensorInfo& input_tensor = g.tensors[static_cast<size_t>(g.inputs[0])];
-    if (input_tensor.dtype != DType::float32) throw Error("session: the graph input must be float32");
-    if (input.size() != static_cast<size_t>(input_tensor.elements())) {
-        throw Error("session: input has " + std::to_string(input.size()) + " values, the model's input '" + input_tensor.name +
-                    "' needs " + std::to_string(input_tensor.elements()));
+    if (given.size() != g.inputs.size()) {
+        throw Error("session: " + std::to_string(given.size()) + " inputs given, the model has " + std::to_string(g.inputs.size()));
     }
-    std::memcpy(arena_ + plan.offsets[static_cast<size_t>(g.inputs[0])], input.data(), input.size() * sizeof(float));
+    for (size_t i = 0; i < given.size(); ++i) {
+        const TensorInfo& input_tensor = g.tensors[static_cast<size_t>(g.inputs[i])];
+        if (input_tensor.dtype != DType::float32) throw Error("session: graph input '" + input_tensor.name + "' must be float32");
+        if (given[i].size() != static_cast<size_t>(input_tensor.elements())) {
+            throw Error("session: input " + std::to_string(i) + " has " + std::to_string(given[i].size()) +
+                        " values, the model's input '" + input_tensor.name + "' needs " + std::to_string(input_tensor.elements()));
+        }
+        std::memcpy(arena_ + plan.offsets[static_cast<size_t>(g.inputs[i])], given[i].data(), given[i].size() * sizeof(float));
+    }
     profile_.clear();
     std::vector<const uint8_t*> inputs;
     for (size_t n = 0; n < g.nodes.size(); ++n) {

@@ -61,9 +61,11 @@ class Session {
 public:
     explicit Session(const Model& model);
 
-    // Input: the graph input's elements (float32 NHWC, or the input's own dtype as bytes).
+    // Input: the graph input's elements (float32, in the graph's layout: NHWC for images).
     // Returns the first graph output converted to float (dequantized when quantized).
     std::vector<float> run(Span<const float> input);
+    // One span per graph input, in the order of Graph::inputs.
+    std::vector<float> run(const std::vector<Span<const float>>& inputs);
 
     // After run(): any tensor's bytes (constants, inputs, and activations when the model keeps
     // all tensors or the tensor is a graph output), and its values as float (dequantized).
