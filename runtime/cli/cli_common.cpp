@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iomanip>
+#include <iostream>
 #include <sstream>
 
 #include "haqm/kernels.h"
@@ -76,6 +77,25 @@ ParsedArgs parse_args(const std::vector<std::string>& args, const std::vector<Op
         }
     }
     return parsed;
+}
+
+std::optional<ParsedArgs> parse_command(const std::vector<std::string>& arguments, const std::vector<OptionSpec>& specs,
+                                        const std::string& command, const char* help) {
+    ParsedArgs args = parse_args(arguments, specs, command);
+    if (args.help) {
+        std::cout << help;
+        return std::nullopt;
+    }
+    return args;
+}
+
+const std::string& single_model_argument(const ParsedArgs& args) {
+    if (args.positionals.size() != 1) {
+        throw UsageError(args.positionals.empty()
+                             ? "no model given"
+                             : "expected one model, got " + std::to_string(args.positionals.size()) + " arguments");
+    }
+    return args.positionals[0];
 }
 
 int64_t parse_integer(const std::string& text, const std::string& option, int64_t min, int64_t max) {

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -48,6 +49,15 @@ private:
 // flag, or a non-repeatable option given twice.
 ParsedArgs parse_args(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
                       const std::string& command);
+
+// The start of every subcommand: parses `arguments`, and when --help was given prints `help` and
+// returns nothing, so the command only has to return 0.
+std::optional<ParsedArgs> parse_command(const std::vector<std::string>& arguments, const std::vector<OptionSpec>& specs,
+                                        const std::string& command, const char* help);
+
+// The model path of a command that takes exactly one positional argument, the model; otherwise a
+// UsageError ("no model given", "expected one model, got N arguments").
+const std::string& single_model_argument(const ParsedArgs& args);
 
 // Strict number parsing for option values: the whole text must be the number and lie in
 // [min, max]; anything else throws UsageError naming the option.

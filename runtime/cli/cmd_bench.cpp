@@ -130,21 +130,14 @@ void write_json(const std::string& path, const std::string& model_path, const st
 }  // namespace
 
 int bench_command(const std::vector<std::string>& arguments) {
-    const ParsedArgs args = parse_args(arguments, kOptions, "bench");
-    if (args.help) {
-        std::cout << kHelp;
-        return 0;
-    }
-    if (args.positionals.size() != 1) {
-        throw UsageError(args.positionals.empty() ? "no model given"
-                                                  : "expected one model, got " + std::to_string(args.positionals.size()) +
-                                                        " arguments");
-    }
+    const std::optional<ParsedArgs> parsed = parse_command(arguments, kOptions, "bench", kHelp);
+    if (!parsed) return 0;  // --help
+    const ParsedArgs& args = *parsed;
+    const std::string& model_path = single_model_argument(args);
     const int runs = static_cast<int>(parse_integer(args.value("--runs", "100"), "--runs", 1, 1000000));
     const int warmup = static_cast<int>(parse_integer(args.value("--warmup", "10"), "--warmup", 0, 1000000));
     const std::map<std::string, std::string> base_schedules = parse_schedules(args.all("--schedule"));
     apply_threads_option(args);
-    const std::string model_path = args.positionals[0];
     const Graph graph = load_graph(model_path);
     const std::vector<float> input = bench_input(graph);
 

@@ -43,16 +43,10 @@ std::string percent_text(int64_t hits, int64_t total) { return fixed(total ? 100
 }  // namespace
 
 int eval_command(const std::vector<std::string>& arguments) {
-    const ParsedArgs args = parse_args(arguments, kOptions, "eval");
-    if (args.help) {
-        std::cout << kHelp;
-        return 0;
-    }
-    if (args.positionals.size() != 1) {
-        throw UsageError(args.positionals.empty() ? "no model given"
-                                                  : "expected one model, got " + std::to_string(args.positionals.size()) +
-                                                        " arguments");
-    }
+    const std::optional<ParsedArgs> parsed = parse_command(arguments, kOptions, "eval", kHelp);
+    if (!parsed) return 0;  // --help
+    const ParsedArgs& args = *parsed;
+    const std::string& model_path = single_model_argument(args);
     if (!args.has("--images")) throw UsageError("--images IDX is required");
     if (!args.has("--labels")) throw UsageError("--labels IDX is required");
     int64_t limit = -1;
@@ -61,7 +55,7 @@ int eval_command(const std::vector<std::string>& arguments) {
     model_options.schedules = parse_schedules(args.all("--schedule"));
     apply_threads_option(args);
 
-    Graph graph = load_graph(args.positionals[0]);
+    Graph graph = load_graph(model_path);
     const ImageGeometry geometry = model_input_geometry(graph);
     const IdxImages images = read_idx_images(args.value("--images"));
     const std::vector<uint8_t> labels = read_idx_labels(args.value("--labels"));
@@ -102,7 +96,7 @@ int eval_command(const std::vector<std::string>& arguments) {
     auto row = [](const std::string& name, const std::string& value) {
         std::cout << name << std::string(name.size() < 10 ? 10 - name.size() : 1, ' ') << value << '\n';
     };
-    row("model", args.positionals[0]);
+    row("model", model_path);
     row("images", std::to_string(count));
     row("top-1", percent_text(top1, count));
     if (classes > 5) row("top-5", percent_text(top5, count));

@@ -38,17 +38,10 @@ std::string exact_bytes_text(int64_t bytes) {
 }  // namespace
 
 int inspect_command(const std::vector<std::string>& arguments) {
-    const ParsedArgs args = parse_args(arguments, {}, "inspect");
-    if (args.help) {
-        std::cout << kHelp;
-        return 0;
-    }
-    if (args.positionals.size() != 1) {
-        throw UsageError(args.positionals.empty() ? "no model given"
-                                                  : "expected one model, got " + std::to_string(args.positionals.size()) +
-                                                        " arguments");
-    }
-    const std::string& model_path = args.positionals[0];
+    const std::optional<ParsedArgs> parsed = parse_command(arguments, {}, "inspect", kHelp);
+    if (!parsed) return 0;  // --help
+    const ParsedArgs& args = *parsed;
+    const std::string& model_path = single_model_argument(args);
     Graph graph = load_graph(model_path);
     const Model model(std::move(graph));
     const Graph& g = model.graph();

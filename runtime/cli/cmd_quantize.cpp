@@ -120,16 +120,10 @@ std::string scale_text(float scale) {
 }  // namespace
 
 int quantize_command(const std::vector<std::string>& arguments) {
-    const ParsedArgs args = parse_args(arguments, kOptions, "quantize");
-    if (args.help) {
-        std::cout << kHelp;
-        return 0;
-    }
-    if (args.positionals.size() != 1) {
-        throw UsageError(args.positionals.empty() ? "no model given" : "expected one model, got " +
-                                                                           std::to_string(args.positionals.size()) +
-                                                                           " arguments");
-    }
+    const std::optional<ParsedArgs> parsed = parse_command(arguments, kOptions, "quantize", kHelp);
+    if (!parsed) return 0;  // --help
+    const ParsedArgs& args = *parsed;
+    const std::string& model_path = single_model_argument(args);
     if (!args.has("--calib")) throw UsageError("--calib DATA is required");
     if (!args.has("--output")) throw UsageError("-o OUT.haqm is required");
     if (args.has("--per-channel") && args.has("--per-tensor")) {
@@ -164,7 +158,6 @@ int quantize_command(const std::vector<std::string>& arguments) {
         throw Error("cannot write '" + output_path + "': directory '" + output_directory.string() + "' does not exist");
     }
 
-    const std::string model_path = args.positionals[0];
     const Graph float_graph = load_graph(model_path);
     const bool already_quantized = std::any_of(float_graph.tensors.begin(), float_graph.tensors.end(),
                                                [](const TensorInfo& tensor) { return !tensor.quant.empty(); });

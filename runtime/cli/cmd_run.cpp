@@ -50,11 +50,9 @@ void print_profile(const std::vector<LayerTime>& profile, std::ostream& out) {
 }  // namespace
 
 int run_command(const std::vector<std::string>& arguments) {
-    const ParsedArgs args = parse_args(arguments, kOptions, "run");
-    if (args.help) {
-        std::cout << kHelp;
-        return 0;
-    }
+    const std::optional<ParsedArgs> parsed = parse_command(arguments, kOptions, "run", kHelp);
+    if (!parsed) return 0;  // --help
+    const ParsedArgs& args = *parsed;
     if (args.positionals.size() != 2) {
         throw UsageError("expected MODEL and IMAGE, got " + std::to_string(args.positionals.size()) + " argument" +
                          (args.positionals.size() == 1 ? "" : "s"));

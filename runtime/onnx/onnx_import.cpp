@@ -716,6 +716,13 @@ struct FusedActivation {
     }
 };
 
+// The output of QLinearConv and QLinearMatMul: y_zero_point's type is the output type, y_scale and
+// y_zero_point its parameters.
+struct OutputQuantization {
+    DType dtype = DType::uint8;
+    TensorQuant quant;
+};
+
 struct QuantizeStep {
     int node = -1;
     std::string output;
@@ -867,6 +874,13 @@ private:
     void import_integer_linear(const NodeRef& node, const Value& x, const Constant& w, const Constant* w_zero,
                                LinearSpec spec, DType out_dtype, TensorQuant out_quant,
                                const std::vector<float>& weight_scales, const Constant* bias);
+    // Pieces of the four integer linear importers above.
+    DType integer_input_dtype(const NodeRef& node, const Value& x, const char* name) const;
+    void pin_qlinear_input(const NodeRef& node, const Value& x, DType dtype, int scale_index, const char* scale_name,
+                           const char* zero_name);
+    const Constant& constant_weights(const NodeRef& node, int i, const char* name) const;
+    std::vector<float> positive_scales(const NodeRef& node, const Constant& scales, const char* name) const;
+    OutputQuantization output_quantization(const NodeRef& node, int scale_index, int zero_index) const;
     Shape reshape_target(const NodeRef& node, const Shape& in, const Constant& shape, bool allow_zero) const;
     static std::vector<int64_t> transpose_perm(const NodeRef& node, size_t rank);
 
@@ -2984,37 +2998,70 @@ void Importer::import_integer_linear(const NodeRef& node, const Value& x, const 
                           std::nullopt, node.output());
 }
 
+// The activation input of an integer linear op: only 8-bit integer tensors are supported.
+DType Importer::integer_input_dtype(const NodeRef& node, const Value& x, const char* name) const {
+    const DType dtype = dtype_of(x);
+    if (x.kind != Value::Kind::tensor || (dtype != DType::uint8 && dtype != DType::int8)) {
+        node.fail(std::string("input ") + name + " must be uint8 or int8");
+    }
+    return dtype;
+}
+
+// A QLinear op gives its input's scale and zero point at inputs scale_index and scale_index + 1;
+// they must agree with what the tensor already has.
+void Importer::pin_qlinear_input(const NodeRef& node, const Value& x, DType dtype, int scale_index,
+                                 const char* scale_name, const char* zero_name) {
+    const float scale = scalar_scale(node, constant_input(node, scale_index, scale_name), scale_name);
+    pin_quant(node, x.tensor, scale,
+              scalar_zero_point(node, &constant_input(node, scale_index + 1, zero_name), dtype, zero_name));
+}
+
+// The integer kernels take their weights prepacked, so only a constant weight input is supported.
+const Constant& Importer::constant_weights(const NodeRef& node, int i, const char* name) const {
+    const Value& weights = value(node, i);
+    if (weights.kind != Value::Kind::constant) {
+        node.fail(std::string("input ") + name + " '" + node.proto.input(i) +
+                  "' is not a constant; only constant 2-D weights are supported");
+    }
+    return *weights.constant;
+}
+
+// Weight scales, one per tensor or per output channel (import_integer_linear checks the count).
+std::vector<float> Importer::positive_scales(const NodeRef& node, const Constant& scales, const char* name) const {
+    if (!scales.is_float() || scales.dequantization) {
+        node.fail(std::string(name) + " must be float32");
+    }
+    const std::vector<float> values = scales.float_values();
+    for (float s : values) {
+        if (!(s > 0) || !std::isfinite(s)) {
+            node.fail(std::string(name) + " " + std::to_string(s) + " must be positive and finite");
+        }
+    }
+    return values;
+}
+
+OutputQuantization Importer::output_quantization(const NodeRef& node, int scale_index, int zero_index) const {
+    const Constant& y_zero = constant_input(node, zero_index, "y_zero_point");
+    OutputQuantization out;
+    out.dtype = y_zero.type == TensorProto::INT8 ? DType::int8 : DType::uint8;
+    out.quant.scales = {scalar_scale(node, constant_input(node, scale_index, "y_scale"), "y_scale")};
+    out.quant.zero_points = {scalar_zero_point(node, &y_zero, out.dtype, "y_zero_point")};
+    return out;
+}
+
 void Importer::import_qlinear_conv(const NodeRef& node) {
     node.allow_attributes({"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"});
     node.expect_input_count(8, 9);
     expect_outputs(node, 1);
     const Value& x = image_input(node, 0);
-    const DType dtype = dtype_of(x);
-    if (x.kind != Value::Kind::tensor || (dtype != DType::uint8 && dtype != DType::int8)) {
-        node.fail("input x must be uint8 or int8");
-    }
-    const float x_scale = scalar_scale(node, constant_input(node, 1, "x_scale"), "x_scale");
-    pin_quant(node, x.tensor, x_scale, scalar_zero_point(node, &constant_input(node, 2, "x_zero_point"), dtype,
-                                                         "x_zero_point"));
+    const DType dtype = integer_input_dtype(node, x, "x");
+    pin_qlinear_input(node, x, dtype, 1, "x_scale", "x_zero_point");
     const Constant& w = constant_input(node, 3, "w");
     const LinearSpec spec = conv_spec(node, x.shape, w);
-    const Constant& w_scale = constant_input(node, 4, "w_scale");
-    if (!w_scale.is_float() || w_scale.dequantization) {
-        node.fail("w_scale must be float32");
-    }
-    const std::vector<float> weight_scales = w_scale.float_values();
-    for (float s : weight_scales) {
-        if (!(s > 0) || !std::isfinite(s)) {
-            node.fail("w_scale " + std::to_string(s) + " must be positive and finite");
-        }
-    }
-    const Constant& y_zero = constant_input(node, 7, "y_zero_point");
-    const DType out_dtype = y_zero.type == TensorProto::INT8 ? DType::int8 : DType::uint8;
-    TensorQuant out_quant;
-    out_quant.scales = {scalar_scale(node, constant_input(node, 6, "y_scale"), "y_scale")};
-    out_quant.zero_points = {scalar_zero_point(node, &y_zero, out_dtype, "y_zero_point")};
-    import_integer_linear(node, x, w, &constant_input(node, 5, "w_zero_point"), spec, out_dtype,
-                          std::move(out_quant), weight_scales, optional_constant_input(node, 8, "B"));
+    const std::vector<float> weight_scales = positive_scales(node, constant_input(node, 4, "w_scale"), "w_scale");
+    OutputQuantization out = output_quantization(node, 6, 7);
+    import_integer_linear(node, x, w, &constant_input(node, 5, "w_zero_point"), spec, out.dtype,
+                          std::move(out.quant), weight_scales, optional_constant_input(node, 8, "B"));
 }
 
 void Importer::import_conv_integer(const NodeRef& node) {
@@ -3022,10 +3069,7 @@ void Importer::import_conv_integer(const NodeRef& node) {
     node.expect_input_count(2, 4);
     expect_outputs(node, 1);
     const Value& x = image_input(node, 0);
-    const DType dtype = dtype_of(x);
-    if (x.kind != Value::Kind::tensor || (dtype != DType::uint8 && dtype != DType::int8)) {
-        node.fail("input x must be uint8 or int8");
-    }
+    const DType dtype = integer_input_dtype(node, x, "x");
     const Constant* x_zero = optional_constant_input(node, 2, "x_zero_point");
     // Only the zero point matters for an int32 output; a scale the tensor already has is kept.
     pin_quant(node, x.tensor, 1.0f, scalar_zero_point(node, x_zero, dtype, "x_zero_point"), false);
@@ -3040,35 +3084,14 @@ void Importer::import_qlinear_matmul(const NodeRef& node) {
     node.expect_input_count(8, 8);
     expect_outputs(node, 1);
     const Value& a = data_input(node, 0);
-    const DType dtype = dtype_of(a);
-    if (a.kind != Value::Kind::tensor || (dtype != DType::uint8 && dtype != DType::int8)) {
-        node.fail("input a must be uint8 or int8");
-    }
-    const float a_scale = scalar_scale(node, constant_input(node, 1, "a_scale"), "a_scale");
-    pin_quant(node, a.tensor, a_scale,
-              scalar_zero_point(node, &constant_input(node, 2, "a_zero_point"), dtype, "a_zero_point"));
-    const Value& b_value = value(node, 3);
-    if (b_value.kind != Value::Kind::constant) {
-        node.fail("input b '" + node.proto.input(3) + "' is not a constant; only constant 2-D weights are supported");
-    }
-    const LinearSpec spec = fc_spec(node, a, *b_value.constant, false);
-    const Constant& b_scale = constant_input(node, 4, "b_scale");
-    if (!b_scale.is_float() || b_scale.dequantization) {
-        node.fail("b_scale must be float32");
-    }
-    const std::vector<float> weight_scales = b_scale.float_values();
-    for (float s : weight_scales) {
-        if (!(s > 0) || !std::isfinite(s)) {
-            node.fail("b_scale " + std::to_string(s) + " must be positive and finite");
-        }
-    }
-    const Constant& y_zero = constant_input(node, 7, "y_zero_point");
-    const DType out_dtype = y_zero.type == TensorProto::INT8 ? DType::int8 : DType::uint8;
-    TensorQuant out_quant;
-    out_quant.scales = {scalar_scale(node, constant_input(node, 6, "y_scale"), "y_scale")};
-    out_quant.zero_points = {scalar_zero_point(node, &y_zero, out_dtype, "y_zero_point")};
-    import_integer_linear(node, a, *b_value.constant, &constant_input(node, 5, "b_zero_point"), spec, out_dtype,
-                          std::move(out_quant), weight_scales, nullptr);
+    const DType dtype = integer_input_dtype(node, a, "a");
+    pin_qlinear_input(node, a, dtype, 1, "a_scale", "a_zero_point");
+    const Constant& b = constant_weights(node, 3, "b");
+    const LinearSpec spec = fc_spec(node, a, b, false);
+    const std::vector<float> weight_scales = positive_scales(node, constant_input(node, 4, "b_scale"), "b_scale");
+    OutputQuantization out = output_quantization(node, 6, 7);
+    import_integer_linear(node, a, b, &constant_input(node, 5, "b_zero_point"), spec, out.dtype, std::move(out.quant),
+                          weight_scales, nullptr);
 }
 
 void Importer::import_matmul_integer(const NodeRef& node) {
@@ -3076,22 +3099,16 @@ void Importer::import_matmul_integer(const NodeRef& node) {
     node.expect_input_count(2, 4);
     expect_outputs(node, 1);
     const Value& a = data_input(node, 0);
-    const DType dtype = dtype_of(a);
-    if (a.kind != Value::Kind::tensor || (dtype != DType::uint8 && dtype != DType::int8)) {
-        node.fail("input A must be uint8 or int8");
-    }
+    const DType dtype = integer_input_dtype(node, a, "A");
     const Constant* a_zero = optional_constant_input(node, 2, "a_zero_point");
     if (a_zero && a_zero->count() != 1) {
         node.fail("a_zero_point has " + std::to_string(a_zero->count()) + " values; only one (per tensor) is supported");
     }
     pin_quant(node, a.tensor, 1.0f, scalar_zero_point(node, a_zero, dtype, "a_zero_point"), false);
-    const Value& b_value = value(node, 1);
-    if (b_value.kind != Value::Kind::constant) {
-        node.fail("input B '" + node.proto.input(1) + "' is not a constant; only constant 2-D weights are supported");
-    }
-    const LinearSpec spec = fc_spec(node, a, *b_value.constant, false);
-    import_integer_linear(node, a, *b_value.constant, optional_constant_input(node, 3, "b_zero_point"), spec,
-                          DType::int32, {}, {1.0f}, nullptr);
+    const Constant& b = constant_weights(node, 1, "B");
+    const LinearSpec spec = fc_spec(node, a, b, false);
+    import_integer_linear(node, a, b, optional_constant_input(node, 3, "b_zero_point"), spec, DType::int32, {}, {1.0f},
+                          nullptr);
 }
 
 // ---------------------------------------------------------------------------------------------
