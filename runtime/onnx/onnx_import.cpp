@@ -1731,9 +1731,12 @@ std::string Importer::fold_following(const std::string& value, const LinearSpec&
             std::vector<float> s(static_cast<size_t>(channels));
             bias.resize(static_cast<size_t>(channels), 0.0f);
             for (size_t c = 0; c < s.size(); ++c) {
-                // y = gamma * (x - mean) / sqrt(var + eps) + beta
-                s[c] = params[0][c] / std::sqrt(params[3][c] + epsilon);
-                bias[c] = (bias[c] - params[2][c]) * s[c] + params[1][c];
+                // y = gamma * (x - mean) / sqrt(var + eps) + beta, in float32 and in the order
+                // PyTorch's fuse_conv_bn_weights uses (rsqrt, then gamma), so folded weights
+                // are the same bits as those PyTorch quantizes.
+                const float inverse_std = 1.0f / std::sqrt(params[3][c] + epsilon);
+                s[c] = params[0][c] * inverse_std;
+                bias[c] = (bias[c] - params[2][c]) * inverse_std * params[0][c] + params[1][c];
             }
             scale_weights(s);
         } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {

@@ -80,9 +80,18 @@ TensorInfo quantize_weights(const TensorInfo& w, int bits, bool per_channel) {
         maxs[set] = std::max(maxs[set], x[i]);
     }
     const QuantParams params = params_from_ranges(s, mins, maxs);
-    const std::vector<int32_t> q = quantize_tensor(x, w.shape, params);
+    // round_half_even(w * (1 / scale)) in float32, as PyTorch quantizes weights (its quantize_val
+    // multiplies by the reciprocal), so that a model PyTorch also quantizes gets the same levels.
+    const IntegerRange range = quant_range(bits, true);
+    std::vector<int8_t> q(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+        const size_t set = parameter_index(s, w.shape, static_cast<int64_t>(i));
+        const float inverse_scale = 1.0f / params.scales[set];
+        const float level = std::nearbyint(x[i] * inverse_scale);
+        q[i] = static_cast<int8_t>(std::clamp(static_cast<int32_t>(std::clamp(level, -1e9f, 1e9f)), range.min, range.max));
+    }
     TensorInfo out{w.name, DType::int8, w.shape, to_tensor_quant(params, s.axis, bits), std::nullopt};
-    out.constant = ConstantData::from_vector(std::vector<int8_t>(q.begin(), q.end()));
+    out.constant = ConstantData::from_vector(std::move(q));
     return out;
 }
 
