@@ -374,6 +374,46 @@ TEST(Session, GraphsWithTwoInputsTakeOneSpanEach) {
     EXPECT_THROW(session.run(Span<const float>(x)), Error);  // one input for two
 }
 
+// An NCHW buffer described as the NHWC tensor the graph takes (strides, no copy by the caller)
+// gives the same result as the dense NHWC input.
+TEST(Session, StridedInputViewsAreGathered) {
+    const Graph g = float_graph(5, 7);  // input [1, 5, 7, 4]
+    const Model model(g);
+    Session session(model);
+    std::vector<float> nchw(4 * 5 * 7), nhwc(4 * 5 * 7);
+    for (auto& v : nchw) v = random_float(-2.0f, 2.0f);
+    for (int64_t c = 0; c < 4; ++c)
+        for (int64_t y = 0; y < 5; ++y)
+            for (int64_t x = 0; x < 7; ++x) nhwc[static_cast<size_t>((y * 7 + x) * 4 + c)] = nchw[static_cast<size_t>((c * 5 + y) * 7 + x)];
+    const auto dense = session.run(nhwc);
+    const TensorView view{nchw.data(), DType::float32, {1, 5, 7, 4}, {4 * 5 * 7, 7, 1, 5 * 7}};
+    EXPECT_EQ(session.run(std::vector<TensorView>{view}), dense);
+    const TensorView out = session.output();
+    ASSERT_EQ(out.shape, (Shape{1, 3}));
+    EXPECT_EQ(out.element_strides(), (Shape{3, 1}));
+    const float* probabilities = static_cast<const float*>(out.data);
+    EXPECT_EQ(std::vector<float>(probabilities, probabilities + 3), dense);
+
+    TensorView wrong = view;
+    wrong.dtype = DType::uint8;
+    EXPECT_THROW(session.run(std::vector<TensorView>{wrong}), Error);
+    wrong = view;
+    wrong.shape = {1, 7, 5, 4};
+    EXPECT_THROW(session.run(std::vector<TensorView>{wrong}), Error);
+    wrong = view;
+    wrong.strides = {1, -7, 1, 35};
+    EXPECT_THROW(session.run(std::vector<TensorView>{wrong}), Error);
+    wrong = view;
+    wrong.strides = {1, 1};
+    EXPECT_THROW(session.run(std::vector<TensorView>{wrong}), Error);
+    wrong = view;
+    wrong.data = nullptr;
+    EXPECT_THROW(session.run(std::vector<TensorView>{wrong}), Error);
+    EXPECT_THROW(session.output(1), Error);
+    EXPECT_EQ(dense_strides({2, 3, 4}), (Shape{12, 4, 1}));
+    EXPECT_EQ(dense_strides({}), Shape{});
+}
+
 TEST(Session, BadInputsAreClearErrors) {
     const Graph g = float_graph(5, 5);
     const Model model(g);

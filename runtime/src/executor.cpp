@@ -501,6 +501,54 @@ void run_float(const Graph& g, const Node& node, const Model::Prepared::NodeKern
 std::vector<float> Session::run(Span<const float> input) { return run(std::vector<Span<const float>>{input}); }
 
 std::vector<float> Session::run(const std::vector<Span<const float>>& given) {
+    const Graph& g = model_.graph();
+    if (given.size() != g.inputs.size()) {
+        throw Error("session: " + std::to_string(given.size()) + " inputs given, the model has " + std::to_string(g.inputs.size()));
+    }
+    std::vector<TensorView> views;
+    for (size_t i = 0; i < given.size(); ++i) {
+        const TensorInfo& input_tensor = g.tensors[static_cast<size_t>(g.inputs[i])];
+        if (given[i].size() != static_cast<size_t>(input_tensor.elements())) {
+            throw Error("session: input " + std::to_string(i) + " has " + std::to_string(given[i].size()) +
+                        " values, the model's input '" + input_tensor.name + "' needs " + std::to_string(input_tensor.elements()));
+        }
+        views.push_back({given[i].data(), DType::float32, input_tensor.shape, {}});
+    }
+    return run(views);
+}
+
+namespace {
+
+// Copies a strided view into dense row-major memory, element by element in row-major order.
+void gather_view(const TensorView& view, size_t element_bytes, uint8_t* out) {
+    const Shape strides = view.element_strides();
+    const size_t rank = view.shape.size();
+    int64_t total = 1;
+    for (int64_t d : view.shape) total *= d;
+    std::vector<int64_t> index(rank, 0);
+    const auto* base = static_cast<const uint8_t*>(view.data);
+    for (int64_t i = 0; i < total; ++i) {
+        int64_t source = 0;
+        for (size_t d = 0; d < rank; ++d) source += index[d] * strides[d];
+        std::memcpy(out + static_cast<size_t>(i) * element_bytes, base + static_cast<size_t>(source) * element_bytes, element_bytes);
+        for (size_t d = 0; d < rank; ++d) {  // odometer step, last axis fastest
+            const size_t axis = rank - 1 - d;
+            if (++index[axis] < view.shape[axis]) break;
+            index[axis] = 0;
+        }
+    }
+}
+
+}  // namespace
+
+TensorView Session::output(size_t index) const {
+    const Graph& g = model_.graph();
+    if (index >= g.outputs.size()) throw Error("session: the model has " + std::to_string(g.outputs.size()) + " outputs");
+    const TensorInfo& t = g.tensors[static_cast<size_t>(g.outputs[index])];
+    return {tensor_bytes(g.outputs[index]).data(), t.dtype, t.shape, t.strides()};
+}
+
+std::vector<float> Session::run(const std::vector<TensorView>& given) {
     const Model::Prepared& p = model_.prepared();
     const Graph& g = p.graph;
     const MemoryPlan& plan = p.plan;
@@ -509,12 +557,17 @@ std::vector<float> Session::run(const std::vector<Span<const float>>& given) {
     }
     for (size_t i = 0; i < given.size(); ++i) {
         const TensorInfo& input_tensor = g.tensors[static_cast<size_t>(g.inputs[i])];
-        if (input_tensor.dtype != DType::float32) throw Error("session: graph input '" + input_tensor.name + "' must be float32");
-        if (given[i].size() != static_cast<size_t>(input_tensor.elements())) {
-            throw Error("session: input " + std::to_string(i) + " has " + std::to_string(given[i].size()) +
-                        " values, the model's input '" + input_tensor.name + "' needs " + std::to_string(input_tensor.elements()));
+        const TensorView& view = given[i];
+        const std::string what = "session: input " + std::to_string(i) + " ('" + input_tensor.name + "')";
+        if (input_tensor.dtype != DType::float32) throw Error(what + " must be float32 in the graph");
+        if (view.dtype != input_tensor.dtype) throw Error(what + " is " + dtype_name(view.dtype) + ", the model takes " + dtype_name(input_tensor.dtype));
+        if (view.shape != input_tensor.shape) throw Error(what + " has the wrong shape");
+        if (!view.strides.empty() && view.strides.size() != view.shape.size()) throw Error(what + ": one stride per dimension");
+        for (int64_t s : view.element_strides()) {
+            if (s < 0) throw Error(what + ": negative stride");
         }
-        std::memcpy(arena_ + plan.offsets[static_cast<size_t>(g.inputs[i])], given[i].data(), given[i].size() * sizeof(float));
+        if (view.data == nullptr && input_tensor.elements() > 0) throw Error(what + ": no data");
+        gather_view(view, dtype_bytes(view.dtype), arena_ + plan.offsets[static_cast<size_t>(g.inputs[i])]);
     }
     profile_.clear();
     std::vector<const uint8_t*> inputs;

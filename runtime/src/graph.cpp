@@ -116,6 +116,17 @@ int64_t TensorInfo::elements() const {
 
 size_t TensorInfo::bytes() const { return static_cast<size_t>(elements()) * dtype_bytes(dtype); }
 
+Shape dense_strides(const Shape& shape) {
+    const size_t rank = shape.size();
+    Shape strides(rank, 1);
+    for (size_t d = 1; d < rank; ++d) strides[rank - 1 - d] = strides[rank - d] * shape[rank - d];
+    return strides;
+}
+
+Shape TensorInfo::strides() const { return dense_strides(shape); }
+
+Shape TensorView::element_strides() const { return strides.empty() ? dense_strides(shape) : strides; }
+
 int32_t Graph::add_tensor(TensorInfo tensor) {
     tensors.push_back(std::move(tensor));
     return static_cast<int32_t>(tensors.size() - 1);

@@ -66,6 +66,19 @@ private:
     void check_view(size_t element_size, size_t alignment) const;
 };
 
+// A tensor in caller memory: any strides (in elements, per dimension; empty = dense row-major),
+// so a caller can hand over, say, an NCHW buffer as the NHWC tensor a graph expects by describing
+// it with strides, without copying it first. Graph tensors themselves are always dense.
+struct TensorView {
+    const void* data = nullptr;
+    DType dtype = DType::float32;
+    Shape shape;
+    Shape strides;
+
+    Shape element_strides() const;  // `strides`, or the dense row-major ones when empty
+};
+Shape dense_strides(const Shape& shape);
+
 struct TensorInfo {
     std::string name;
     DType dtype = DType::float32;
@@ -75,6 +88,7 @@ struct TensorInfo {
 
     int64_t elements() const;  // product of the shape (1 for rank 0)
     size_t bytes() const;      // elements() * dtype_bytes(dtype)
+    Shape strides() const;     // dense row-major, in elements
 };
 
 enum class OpKind : uint8_t {

@@ -66,6 +66,12 @@ public:
     std::vector<float> run(Span<const float> input);
     // One span per graph input, in the order of Graph::inputs.
     std::vector<float> run(const std::vector<Span<const float>>& inputs);
+    // One view per graph input, each of the input's dtype and shape with any strides: gathered
+    // into the arena. Throws haqm::Error for a dtype or shape mismatch, a null pointer or a
+    // negative stride.
+    std::vector<float> run(const std::vector<TensorView>& inputs);
+    // A graph output after run(), as a dense view into the session's memory.
+    TensorView output(size_t index = 0) const;
 
     // After run(): any tensor's bytes (constants, inputs, and activations when the model keeps
     // all tensors or the tensor is a graph output), and its values as float (dequantized).
