@@ -517,30 +517,6 @@ std::vector<float> Session::run(const std::vector<Span<const float>>& given) {
     return run(views);
 }
 
-namespace {
-
-// Copies a strided view into dense row-major memory, element by element in row-major order.
-void gather_view(const TensorView& view, size_t element_bytes, uint8_t* out) {
-    const Shape strides = view.element_strides();
-    const size_t rank = view.shape.size();
-    int64_t total = 1;
-    for (int64_t d : view.shape) total *= d;
-    std::vector<int64_t> index(rank, 0);
-    const auto* base = static_cast<const uint8_t*>(view.data);
-    for (int64_t i = 0; i < total; ++i) {
-        int64_t source = 0;
-        for (size_t d = 0; d < rank; ++d) source += index[d] * strides[d];
-        std::memcpy(out + static_cast<size_t>(i) * element_bytes, base + static_cast<size_t>(source) * element_bytes, element_bytes);
-        for (size_t d = 0; d < rank; ++d) {  // odometer step, last axis fastest
-            const size_t axis = rank - 1 - d;
-            if (++index[axis] < view.shape[axis]) break;
-            index[axis] = 0;
-        }
-    }
-}
-
-}  // namespace
-
 TensorView Session::output(size_t index) const {
     const Graph& g = model_.graph();
     if (index >= g.outputs.size()) throw Error("session: the model has " + std::to_string(g.outputs.size()) + " outputs");
@@ -567,7 +543,8 @@ std::vector<float> Session::run(const std::vector<TensorView>& given) {
             if (s < 0) throw Error(what + ": negative stride");
         }
         if (view.data == nullptr && input_tensor.elements() > 0) throw Error(what + ": no data");
-        gather_view(view, dtype_bytes(view.dtype), arena_ + plan.offsets[static_cast<size_t>(g.inputs[i])]);
+        detail::gather_strided(static_cast<const uint8_t*>(view.data), view.shape, view.element_strides(), dtype_bytes(view.dtype),
+                               arena_ + plan.offsets[static_cast<size_t>(g.inputs[i])]);
     }
     profile_.clear();
     std::vector<const uint8_t*> inputs;

@@ -178,34 +178,32 @@ void softmax_f32(const float* x, int64_t rows, int64_t cols, float* out) {
     }
 }
 
-void transpose_bytes(const uint8_t* x, const Shape& xs, const std::vector<int64_t>& perm, size_t element_bytes,
-                     uint8_t* out) {
-    const size_t rank = xs.size();
-    if (rank == 0) {
-        std::memcpy(out, x, element_bytes);
-        return;
-    }
-    std::vector<int64_t> in_strides(rank, 1);
-    for (size_t d = 1; d < rank; ++d) in_strides[rank - 1 - d] = in_strides[rank - d] * xs[rank - d];
-    Shape out_shape(rank);
-    std::vector<int64_t> stride_of_out_axis(rank);
+void gather_strided(const uint8_t* x, const Shape& shape, const Shape& strides, size_t element_bytes, uint8_t* out) {
+    const size_t rank = shape.size();
     int64_t total = 1;
-    for (size_t d = 0; d < rank; ++d) {
-        out_shape[d] = xs[static_cast<size_t>(perm[d])];
-        stride_of_out_axis[d] = in_strides[static_cast<size_t>(perm[d])];
-        total *= out_shape[d];
-    }
+    for (int64_t d : shape) total *= d;
     std::vector<int64_t> index(rank, 0);
     for (int64_t i = 0; i < total; ++i) {
         int64_t source = 0;
-        for (size_t d = 0; d < rank; ++d) source += index[d] * stride_of_out_axis[d];
+        for (size_t d = 0; d < rank; ++d) source += index[d] * strides[d];
         std::memcpy(out + static_cast<size_t>(i) * element_bytes, x + static_cast<size_t>(source) * element_bytes, element_bytes);
         for (size_t d = 0; d < rank; ++d) {  // odometer step, last axis fastest
             const size_t axis = rank - 1 - d;
-            if (++index[axis] < out_shape[axis]) break;
+            if (++index[axis] < shape[axis]) break;
             index[axis] = 0;
         }
     }
+}
+
+void transpose_bytes(const uint8_t* x, const Shape& xs, const std::vector<int64_t>& perm, size_t element_bytes,
+                     uint8_t* out) {
+    const Shape in_strides = dense_strides(xs);
+    Shape out_shape(xs.size()), strides(xs.size());
+    for (size_t d = 0; d < xs.size(); ++d) {
+        out_shape[d] = xs[static_cast<size_t>(perm[d])];
+        strides[d] = in_strides[static_cast<size_t>(perm[d])];
+    }
+    gather_strided(x, out_shape, strides, element_bytes, out);
 }
 
 void copy_rows(const uint8_t* x, int64_t rows, int64_t block, int64_t out_row, uint8_t* out) {

@@ -23,6 +23,9 @@ void mul_f32(const float* a, const Shape& a_shape, const float* b, const Shape& 
 void softmax_f32(const float* x, int64_t rows, int64_t cols, float* out);
 
 // Layout ops on raw elements of any size.
+// Copies the elements of a strided view (shape, strides in elements) into dense row-major memory.
+void gather_strided(const uint8_t* x, const Shape& shape, const Shape& strides, size_t element_bytes, uint8_t* out);
+// out = x with its axes permuted: out axis d is x axis perm[d] (a strided gather).
 void transpose_bytes(const uint8_t* x, const Shape& x_shape, const std::vector<int64_t>& perm, size_t element_bytes,
                      uint8_t* out);
 // Copies `rows` blocks of `block` bytes from x into out at stride `out_row` (one concat input).
