@@ -127,8 +127,9 @@ void register_peer_row(size_t index, const std::string& peer, int threads) {
             state.counters["ms"] = ms;
             state.counters["GOPS"] = 2 * macs / ms / 1e6;
             peer_ms()[name] = ms;
-            haqm::bench::set_ratio(state, "haqm_speedup", 2 * macs / ms / 1e6, row_name(model_name, "haqm_int8/default", threads));
-            if (state.counters.count("haqm_speedup")) state.counters["haqm_speedup"] = 1.0 / state.counters["haqm_speedup"];
+            // haqm's row ran before this one: speedup = peer ms / haqm ms = haqm GOPS / peer GOPS.
+            const auto haqm = haqm::bench::median_gops().find(row_name(model_name, "haqm_int8/default", threads));
+            if (haqm != haqm::bench::median_gops().end()) state.counters["haqm_speedup"] = haqm->second * ms * 1e6 / (2 * macs);
         } catch (const std::exception& e) {
             state.SkipWithError(e.what());
         }

@@ -7,6 +7,7 @@
 
 #include "graph_fixtures.h"
 #include "haqm/model.h"
+#include "haqm/quant_params.h"
 #include "haqm/quantizer.h"
 
 namespace haqm {
@@ -20,15 +21,6 @@ std::vector<std::vector<float>> random_inputs(size_t count, size_t size) {
     for (auto& in : inputs)
         for (auto& v : in) v = random_float(-2.0f, 2.0f);
     return inputs;
-}
-
-double sqnr_of(const std::vector<float>& x, const std::vector<float>& y) {
-    double s = 0, n = 0;
-    for (size_t i = 0; i < x.size(); ++i) {
-        s += double(x[i]) * x[i];
-        n += (double(x[i]) - y[i]) * (double(x[i]) - y[i]);
-    }
-    return 10 * std::log10(s / n);
 }
 
 // The float graph's pre-softmax logits: drop the softmax so the comparison is not saturated.
@@ -81,7 +73,7 @@ TEST(Quantizer, Int8GraphFollowsTheFloatGraph) {
                 x.insert(x.end(), a.begin(), a.end());
                 y.insert(y.end(), b.begin(), b.end());
             }
-            EXPECT_GT(sqnr_of(x, y), floor_db) << observer;
+            EXPECT_GT(sqnr_db(x, y), floor_db) << observer;
         }
     }
 }

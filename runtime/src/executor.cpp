@@ -142,7 +142,6 @@ struct Model::Prepared {
         std::vector<std::vector<uint8_t>> tables;  // concat inputs (empty: same parameters)
         QuantizationSpec quantization;             // quantize / dequantize
         float mul_scale = 0;                       // quantized mul: sa * sb / so
-        std::vector<float> float_weights;          // float conv / fc (as given)
     };
     Graph graph;
     ModelOptions options;
@@ -152,6 +151,14 @@ struct Model::Prepared {
 };
 
 namespace {
+
+// The kernels take one weight zero point: per-channel weights must all have zero point 0.
+void check_weight_zero_points(const Node& node, const TensorInfo& w) {
+    const auto& z = w.quant.zero_points;
+    if (z.size() != 1 && std::any_of(z.begin(), z.end(), [](int32_t v) { return v != 0; })) {
+        fail(node, "per-channel weights need zero points of 0");
+    }
+}
 
 std::vector<int32_t> as_int32(const TensorInfo& t) {
     const auto s = t.constant->as<int32_t>();
@@ -186,9 +193,7 @@ void prepare_node(const Graph& g, const Node& node, Model::Prepared::NodeKernel&
     case OpKind::conv: {
         if (!quantized) break;
         const TensorInfo& w = tensor(1);
-        if (w.quant.zero_points.size() != 1 && std::any_of(w.quant.zero_points.begin(), w.quant.zero_points.end(), [](int32_t z) { return z != 0; })) {
-            fail(node, "per-channel weights need zero points of 0");
-        }
+        check_weight_zero_points(node, w);
         if (out.dtype != in.dtype && out.dtype != DType::int32) fail(node, "input and output must have the same 8-bit type");
         k.conv_weights = std::make_unique<PackedConvWeights>(w.constant->as<int8_t>(), w.shape, node.attrs.groups, w.quant.zero_points[0]);
         Conv2dSpec& s = k.conv;
@@ -207,9 +212,7 @@ void prepare_node(const Graph& g, const Node& node, Model::Prepared::NodeKernel&
         if (!quantized) break;
         const TensorInfo& w = tensor(1);
         if (out.dtype != in.dtype && out.dtype != DType::int32) fail(node, "input and output must have the same 8-bit type");
-        if (w.quant.zero_points.size() != 1 && std::any_of(w.quant.zero_points.begin(), w.quant.zero_points.end(), [](int32_t z) { return z != 0; })) {
-            fail(node, "per-channel weights need zero points of 0");
-        }
+        check_weight_zero_points(node, w);
         k.fc_weights = std::make_unique<PackedWeights>(w.constant->as<int8_t>(), w.shape[0], w.shape[1], w.quant.zero_points[0]);
         k.gemm.a_zero_point = in.quant.zero_points[0];
         if (has_bias) k.gemm.bias = as_int32(tensor(2));
@@ -279,10 +282,6 @@ void prepare_node(const Graph& g, const Node& node, Model::Prepared::NodeKernel&
         break;
     case OpKind::reshape:
     case OpKind::transpose: break;
-    }
-    if (!quantized && (node.op == OpKind::conv || node.op == OpKind::fully_connected)) {
-        const auto w = tensor(1).constant->as<float>();
-        k.float_weights.assign(w.data(), w.data() + w.size());
     }
 }
 
@@ -459,8 +458,7 @@ void run_quantized(const Graph& g, const Node& node, const Model::Prepared::Node
     fail(node, "has no quantized implementation");
 }
 
-void run_float(const Graph& g, const Node& node, const Model::Prepared::NodeKernel& k, const std::vector<const uint8_t*>& in,
-               uint8_t* out_ptr) {
+void run_float(const Graph& g, const Node& node, const std::vector<const uint8_t*>& in, uint8_t* out_ptr) {
     const auto tensor = [&](size_t i) -> const TensorInfo& { return g.tensors[static_cast<size_t>(node.inputs[i])]; };
     const auto fin = [&](size_t i) { return reinterpret_cast<const float*>(in[i]); };
     const TensorInfo& x = tensor(0);
@@ -469,11 +467,11 @@ void run_float(const Graph& g, const Node& node, const Model::Prepared::NodeKern
     const bool has_bias = node.inputs.size() == 3 && node.inputs[2] >= 0;
     switch (node.op) {
     case OpKind::conv:
-        detail::conv2d_f32(fin(0), x.shape, k.float_weights.data(), tensor(1).shape, has_bias ? fin(2) : nullptr, node.attrs, o, out.shape);
+        detail::conv2d_f32(fin(0), x.shape, fin(1), tensor(1).shape, has_bias ? fin(2) : nullptr, node.attrs, o, out.shape);
         return;
     case OpKind::fully_connected: {
         const Shape& w = tensor(1).shape;
-        detail::fully_connected_f32(fin(0), x.elements() / w[0], k.float_weights.data(), w[0], w[1], has_bias ? fin(2) : nullptr, node.attrs, o);
+        detail::fully_connected_f32(fin(0), x.elements() / w[0], fin(1), w[0], w[1], has_bias ? fin(2) : nullptr, node.attrs, o);
         return;
     }
     case OpKind::add: {
@@ -603,7 +601,7 @@ std::vector<float> Session::run(const std::vector<TensorView>& given) {
             } else if (node.op == OpKind::dequantize) {
                 dequantize(cview<int32_t>(inputs[0], x), x.shape, k.quantization, view<float>(out_ptr, out), k.choice);
             } else {
-                run_float(g, node, k, inputs, out_ptr);
+                run_float(g, node, inputs, out_ptr);
             }
         }
         if (profiling_) {

@@ -117,14 +117,7 @@ Node plain_node(const std::string& name, OpKind op, int32_t input, int32_t outpu
     return node;
 }
 
-double sqnr(const std::vector<double>& signal, const std::vector<double>& noise) {
-    double s = 0, n = 0;
-    for (size_t i = 0; i < signal.size(); ++i) {
-        s += signal[i];
-        n += noise[i];
-    }
-    return n == 0 ? INFINITY : 10.0 * std::log10(s / n);
-}
+double sqnr(double signal, double noise) { return noise == 0 ? INFINITY : 10.0 * std::log10(signal / noise); }
 
 class Quantizer {
 public:
@@ -336,7 +329,7 @@ private:
         Session session(model);
         Session float_session(*float_model_);
         const size_t samples = std::min<size_t>(inputs_.size(), 200);
-        std::vector<std::vector<double>> signal(f_.nodes.size()), noise(f_.nodes.size());
+        std::vector<double> signal(f_.nodes.size(), 0.0), noise(f_.nodes.size(), 0.0);  // summed over the samples
         for (size_t i = 0; i < samples; ++i) {
             float_session.run(inputs_[i]);
             session.run(inputs_[i]);
@@ -344,11 +337,9 @@ private:
                 const int32_t f_out = f_.nodes[n].outputs[0];
                 const auto x = float_session.tensor_as_float(f_out);
                 const auto y = session.tensor_as_float(map_[static_cast<size_t>(f_out)]);
-                signal[n].resize(1, 0.0);
-                noise[n].resize(1, 0.0);
                 for (size_t e = 0; e < x.size(); ++e) {
-                    signal[n][0] += double(x[e]) * x[e];
-                    noise[n][0] += (double(x[e]) - y[e]) * (double(x[e]) - y[e]);
+                    signal[n] += double(x[e]) * x[e];
+                    noise[n] += (double(x[e]) - y[e]) * (double(x[e]) - y[e]);
                 }
             }
         }
