@@ -57,8 +57,51 @@ TEST(Graph, ValidateRejectsEachBrokenRule) {
         TensorInfo& w = tensor(g, "w");
         w.quant = {{-1.0f}, {0}, 0, 8};
     }, "positive finite");
-    expect_rejected([](Graph& g) { tensor(g, "w").dtype = DType::int4x2; }, "packed sub-byte");
+    expect_rejected([](Graph& g) {
+        TensorInfo& w = tensor(g, "w");
+        w.dtype = DType::int4_packed;  // 4 bits per value: the float weights' bytes are 8x too many
+        w.quant = {{0.1f}, {0}, 0, 4};
+    }, "holds 432 bytes, its shape [3,3,2,6] needs 54");
+    expect_rejected([](Graph& g) {
+        TensorInfo& x = tensor(g, "x");
+        x.dtype = DType::uint4_packed;
+        x.quant = {{0.1f}, {16}, 0, 4};
+    }, "zero point 16 outside uint4_packed");
     expect_rejected([](Graph& g) { tensor(g, "x").shape = {0, int64_t(1) << 62, 1, 4}; }, "too large");
+}
+
+TEST(Graph, PackedTypesPadEachRowToWholeBytes) {
+    const auto bytes = [](DType dtype, Shape shape) { return TensorInfo{"t", dtype, std::move(shape), {}, std::nullopt}.bytes(); };
+    EXPECT_EQ(bytes(DType::int3_packed, {2, 5}), 4u);    // 15 bits per row -> 2 bytes
+    EXPECT_EQ(bytes(DType::uint1_packed, {3, 9}), 6u);   // 9 bits -> 2 bytes
+    EXPECT_EQ(bytes(DType::int4_packed, {7}), 4u);
+    EXPECT_EQ(bytes(DType::uint7_packed, {1, 1, 8}), 7u);
+    EXPECT_EQ(bytes(DType::int2_packed, {}), 1u);        // a scalar
+    for (int bits = 1; bits <= 7; ++bits) {
+        for (bool is_signed : {false, true}) {
+            const DTypeInfo& info = dtype_info(packed_dtype(bits, is_signed));
+            EXPECT_TRUE(info.packed);
+            EXPECT_EQ(info.bits, bits);
+            EXPECT_EQ(info.is_signed, is_signed);
+            EXPECT_EQ(dtype_from_file_code(info.file_code), packed_dtype(bits, is_signed));
+        }
+    }
+    EXPECT_THROW(packed_dtype(8, true), Error);
+    EXPECT_THROW(dtype_bytes(DType::int4_packed), Error);
+    EXPECT_THROW(dtype_from_file_code(200), Error);
+}
+
+TEST(Graph, NoOpReadsPackedTensorsYet) {
+    Graph g = float_graph(6, 5);
+    TensorInfo& x = tensor(g, "x");
+    x.dtype = DType::int4_packed;
+    x.quant = {{0.1f}, {0}, 0, 4};
+    try {
+        validate(g);
+        ADD_FAILURE() << "a conv accepted a packed input";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("input 0 is int4_packed in a quantized op"), std::string::npos) << e.what();
+    }
 }
 
 TEST(Graph, DequantizeReadsInt32Accumulators) {

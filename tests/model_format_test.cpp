@@ -602,8 +602,8 @@ TEST(ModelFormatCorrupt, OutOfRangeTensorIds) {
 }
 
 TEST(ModelFormatCorrupt, BadEnums) {
-    expect_corrupt([](std::vector<uint8_t>& b) { b[tensor_fields(b, 2).dtype] = 6; },
-                   "tensor 2 'conv.weight': unknown dtype code 6");
+    expect_corrupt([](std::vector<uint8_t>& b) { b[tensor_fields(b, 2).dtype] = 200; },
+                   "tensor 2 'conv.weight': unknown dtype code 200");
     expect_corrupt([](std::vector<uint8_t>& b) { b[node_fields(b, 1).op] = 200; }, "node 1 'conv': unknown op code 200");
     expect_corrupt([](std::vector<uint8_t>& b) { b[node_fields(b, 1).activation] = 7; }, "unknown activation code 7");
     expect_corrupt([](std::vector<uint8_t>& b) { b[node_fields(b, 3).count_include_pad] = 2; },

@@ -70,20 +70,6 @@ std::string shapes_text(const Graph& graph, const std::vector<int32_t>& ids, boo
     return text.empty() ? "-" : text;
 }
 
-int64_t node_macs(const Graph& graph, const Node& node) {
-    if (node.outputs.empty() || node.inputs.size() < 2) return 0;
-    const TensorInfo* output = tensor_at(graph, node.outputs[0]);
-    const TensorInfo* weights = tensor_at(graph, node.inputs[1]);
-    if (!output || !weights) return 0;
-    // Each output element of a convolution sums kernel_h * kernel_w * (input channels per group)
-    // products (HWIO weights); each of a fully connected layer sums K ([K, N] weights).
-    if (node.op == OpKind::conv && weights->shape.size() == 4) {
-        return output->elements() * weights->shape[0] * weights->shape[1] * weights->shape[2];
-    }
-    if (node.op == OpKind::fully_connected && weights->shape.size() == 2) return output->elements() * weights->shape[0];
-    return 0;
-}
-
 int64_t constant_bytes(const TensorInfo& tensor) {
     return tensor.constant ? static_cast<int64_t>(tensor.constant->size) : 0;
 }

@@ -55,3 +55,40 @@ void split_multipliers(const std::vector<FixedPointMultiplier>& multipliers, std
 }
 
 }  // namespace haqm::detail
+
+namespace haqm {
+namespace {
+int64_t elements_of(const Shape& shape) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n;
+}
+}  // namespace
+
+void KernelPlan::check(size_t index, DType dtype, const void* data, size_t size, size_t count) const {
+    const std::string what(what_);
+    if (count != inputs_.size()) {
+        throw Error(what + ": the plan takes " + std::to_string(inputs_.size()) + " inputs, run was given " +
+                    std::to_string(count));
+    }
+    const Operand& operand = inputs_[index];
+    if (dtype != operand.dtype) {
+        throw Error(what + ": input " + std::to_string(index) + " is " + dtype_name(dtype) + ", the plan takes " +
+                    dtype_name(operand.dtype));
+    }
+    const int64_t needed = elements_of(operand.shape);
+    const std::string name = "input " + std::to_string(index);
+    detail::check_span(Span<const uint8_t>(static_cast<const uint8_t*>(data), size), needed, what_, name.c_str());
+}
+
+void KernelPlan::check_output(DType dtype, const void* data, size_t size) const {
+    const std::string what(what_);
+    if (dtype != output_.dtype) {
+        throw Error(what + ": the output is " + std::string(dtype_name(dtype)) + ", the plan makes " +
+                    dtype_name(output_.dtype));
+    }
+    const int64_t needed = elements_of(output_.shape);
+    detail::check_span(Span<const uint8_t>(static_cast<const uint8_t*>(data), size), needed, what_, "output");
+}
+
+}  // namespace haqm

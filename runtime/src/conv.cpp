@@ -1,5 +1,6 @@
 // conv2d_q8 entry points: shape rules and argument checks, then the generated kernel.
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -130,90 +131,114 @@ bool runs_as_gemm(const KernelChoice& choice) {
 }
 
 template <class A, class Out>
-void depthwise(Span<const A> input, const Shape& in, const PackedConvWeights& weights, const ConvPlan& plan,
-               const Conv2dSpec& spec, const detail::PreparedOutput& prepared, Span<Out> output,
-               const KernelChoice& choice) {
+KernelPlan::Call depthwise_call(const Shape& in, const PackedConvWeights& weights, const ConvPlan& plan,
+                                const Conv2dSpec& spec, detail::PreparedOutput prepared, const detail::KernelEntry& entry) {
     constexpr const char* what = "depthwise_conv2d_q8";
-    const Shape& w = weights.shape();
-    const Shape& out = plan.output;
-    const auto& entry = detail::find_kernel(what, prepared.variant, choice);
     const auto fn = detail::kernel_function<detail::depthwise_conv2d_q8_fn>(entry);
-    const int32_t zero_points[2] = {spec.input_zero_point, spec.weight_zero_point};
-    detail::BufferRef in_buf(input.data(), {in[3], in[2], in[1], in[0]});
-    detail::BufferRef zero_points_buf(zero_points, {2});
-    detail::BufferRef w_buf(weights.depthwise_weights().data(), {w[3], w[1], w[0]});
-    detail::BufferRef bias_buf(prepared.bias.data(), {w[3]});
-    detail::BufferRef multiplier_buf(prepared.multipliers.data(), {w[3]});
-    detail::BufferRef shift_buf(prepared.shifts.data(), {w[3]});
-    detail::BufferRef scale_buf(prepared.scales.data(), {w[3]});
-    detail::BufferRef out_buf(output.data(), {out[3], out[2], out[1], out[0]});
-    detail::run_kernel(what, [&] {
-        return fn(in_buf.get(), zero_points_buf.get(), w_buf.get(), bias_buf.get(), multiplier_buf.get(),
-                  shift_buf.get(), scale_buf.get(), static_cast<int32_t>(w[3] / in[3]), spec.stride_w, spec.stride_h,
-                  spec.dilation_w, spec.dilation_h, static_cast<int32_t>(plan.pad_left),
-                  static_cast<int32_t>(plan.pad_top), spec.output_zero_point, prepared.clamp.min, prepared.clamp.max,
-                  out_buf.get());
-    });
+    const std::array<int32_t, 2> zero_points{spec.input_zero_point, spec.weight_zero_point};
+    return [in, &weights, plan, spec, prepared = std::move(prepared), fn, zero_points](const void* const* inputs,
+                                                                                      void* output) {
+        const Shape& w = weights.shape();
+        const Shape& out = plan.output;
+        detail::BufferRef in_buf(static_cast<const A*>(inputs[0]), {in[3], in[2], in[1], in[0]});
+        detail::BufferRef zero_points_buf(zero_points.data(), {2});
+        detail::BufferRef w_buf(weights.depthwise_weights().data(), {w[3], w[1], w[0]});
+        detail::BufferRef bias_buf(prepared.bias.data(), {w[3]});
+        detail::BufferRef multiplier_buf(prepared.multipliers.data(), {w[3]});
+        detail::BufferRef shift_buf(prepared.shifts.data(), {w[3]});
+        detail::BufferRef scale_buf(prepared.scales.data(), {w[3]});
+        detail::BufferRef out_buf(static_cast<Out*>(output), {out[3], out[2], out[1], out[0]});
+        detail::run_kernel(what, [&] {
+            return fn(in_buf.get(), zero_points_buf.get(), w_buf.get(), bias_buf.get(), multiplier_buf.get(),
+                      shift_buf.get(), scale_buf.get(), static_cast<int32_t>(w[3] / in[3]), spec.stride_w,
+                      spec.stride_h, spec.dilation_w, spec.dilation_h, static_cast<int32_t>(plan.pad_left),
+                      static_cast<int32_t>(plan.pad_top), spec.output_zero_point, prepared.clamp.min,
+                      prepared.clamp.max, out_buf.get());
+        });
+    };
 }
 
 template <class A, class Out>
-void conv(Span<const A> input, const Shape& in, const PackedConvWeights& weights, const Conv2dSpec& spec,
-          Span<Out> output, const KernelChoice& choice) {
+KernelPlan::Call direct_call(const Shape& in, const PackedConvWeights& weights, const ConvPlan& plan,
+                             const Conv2dSpec& spec, detail::PreparedOutput prepared, const detail::KernelEntry& entry) {
+    const auto fn = detail::kernel_function<detail::conv2d_q8_fn>(entry);
+    const bool autoscheduled = std::string(entry.schedule) == "auto";
+    const std::array<int32_t, 2> zero_points{spec.input_zero_point, spec.weight_zero_point};
+    return [in, &weights, plan, spec, prepared = std::move(prepared), fn, autoscheduled, zero_points](
+               const void* const* inputs, void* output) {
+        const Shape& w = weights.shape();
+        const Shape& out_shape = plan.output;
+        const A* input = static_cast<const A*>(inputs[0]);
+        const int64_t out_channels = w[3], in_channels = in[3], group_in = w[2], group_out = out_channels / spec.groups;
+        const int64_t pixels = out_shape[0] * out_shape[1] * out_shape[2];
+        // Each group is an ungrouped convolution on a channel slice of the input and the output.
+        for (int g = 0; g < spec.groups; ++g) {
+            const PackedWeights& packed = weights.per_group()[g];
+            detail::run_product(
+                autoscheduled, pixels, packed.padded_n(),
+                detail::column_arrays(packed.column_sums().data(), prepared, g * group_out, group_out),
+                static_cast<Out*>(output) + g * group_out, out_channels,
+                [&](int64_t m_run, const detail::ColumnArrays& columns, Out* out_data, int64_t row_stride) {
+                    detail::BufferRef in_buf(input + g * group_in, {group_in, in[2], in[1], in[0]},
+                                             {1, in_channels, in_channels * in[2], in_channels * in[2] * in[1]});
+                    detail::BufferRef zero_points_buf(zero_points.data(), {2});
+                    detail::ProductBuffers product(packed, columns);
+                    detail::BufferRef out_buf(out_data, {columns.count, m_run}, {1, row_stride});
+                    detail::run_kernel(kWhat, [&] {
+                        return fn(in_buf.get(), zero_points_buf.get(), product.weights.get(),
+                                  product.weight_sums.get(), product.bias.get(), product.multipliers.get(),
+                                  product.shifts.get(), product.scales.get(), static_cast<int32_t>(w[1]),
+                                  static_cast<int32_t>(w[0]), spec.stride_w, spec.stride_h, spec.dilation_w,
+                                  spec.dilation_h, static_cast<int32_t>(plan.pad_left),
+                                  static_cast<int32_t>(plan.pad_top), static_cast<int32_t>(out_shape[2]),
+                                  static_cast<int32_t>(out_shape[1]), spec.output_zero_point, prepared.clamp.min,
+                                  prepared.clamp.max, out_buf.get());
+                    });
+                });
+        }
+    };
+}
+
+// Everything but the data: checks, the padding plan, the epilogue arrays and the kernel.
+template <class A, class Out>
+KernelPlan plan_conv(const Shape& in, const PackedConvWeights& weights, const Conv2dSpec& spec,
+                     const KernelChoice& choice) {
     const Shape& w = weights.shape();
     require(spec.groups == weights.groups(), "the spec has groups = " + std::to_string(spec.groups) +
                                                  ", the weights were packed for " + std::to_string(weights.groups()));
     require(spec.weight_zero_point == weights.zero_point(),
             "the spec's weight zero point differs from the packed weights'");
     const ConvPlan plan = plan_conv(in, w, spec);
-    const Shape& out_shape = plan.output;
-    detail::check_span(input, product(in), kWhat, "input");
-    detail::check_span(output, product(out_shape), kWhat, "output");
+    product(in);
+    product(plan.output);
     check_zero_point(spec.input_zero_point, integer_range(8, std::is_signed_v<A>), "conv2d_q8: input zero point");
-    const int64_t out_channels = w[3];
-    const auto prepared = detail::prepare_output<A, Out>(spec, out_channels, kWhat);
-
-    if (weights.depthwise()) {
-        depthwise(input, in, weights, plan, spec, prepared, output, choice);
-        return;
-    }
-    if (is_pointwise(w, plan, spec) && runs_as_gemm(choice)) {
+    if (is_pointwise(w, plan, spec) && !weights.depthwise() && runs_as_gemm(choice)) {
         // The NHWC input is already the M x C activation matrix of gemm_q8: no padded copy, no
         // window sums.
-        gemm_q8(input, product(out_shape) / out_channels, weights.per_group()[0], group_gemm_spec(spec, 0, out_channels),
-                output, choice);
-        return;
+        const int64_t pixels = plan.output[0] * plan.output[1] * plan.output[2];
+        KernelPlan gemm = plan_gemm_q8(pixels, dtype_of<A>(), dtype_of<Out>(), weights.per_group()[0],
+                                       group_gemm_spec(spec, 0, w[3]), choice);
+        const std::string schedule = gemm.schedule();
+        return KernelPlan(kWhat, {{dtype_of<A>(), in}}, {dtype_of<Out>(), plan.output}, schedule,
+                          [gemm = std::move(gemm)](const void* const* inputs, void* output) { gemm.run(inputs, output); });
     }
-    const auto& entry = detail::find_kernel(kWhat, prepared.variant, choice);
-    const auto fn = detail::kernel_function<detail::conv2d_q8_fn>(entry);
-    const bool autoscheduled = std::string(entry.schedule) == "auto";
-    const int32_t zero_points[2] = {spec.input_zero_point, spec.weight_zero_point};
-    const int64_t in_channels = in[3], group_in = w[2], group_out = out_channels / spec.groups;
-    const int64_t pixels = out_shape[0] * out_shape[1] * out_shape[2];
-    // Each group is an ungrouped convolution on a channel slice of the input and the output.
-    for (int g = 0; g < spec.groups; ++g) {
-        const PackedWeights& packed = weights.per_group()[g];
-        detail::run_product(
-            autoscheduled, pixels, packed.padded_n(),
-            detail::column_arrays(packed.column_sums().data(), prepared, g * group_out, group_out),
-            output.data() + g * group_out, out_channels,
-            [&](int64_t m_run, const detail::ColumnArrays& columns, Out* out_data, int64_t row_stride) {
-                detail::BufferRef in_buf(input.data() + g * group_in, {group_in, in[2], in[1], in[0]},
-                                         {1, in_channels, in_channels * in[2], in_channels * in[2] * in[1]});
-                detail::BufferRef zero_points_buf(zero_points, {2});
-                detail::ProductBuffers product(packed, columns);
-                detail::BufferRef out_buf(out_data, {columns.count, m_run}, {1, row_stride});
-                detail::run_kernel(kWhat, [&] {
-                    return fn(in_buf.get(), zero_points_buf.get(), product.weights.get(), product.weight_sums.get(),
-                              product.bias.get(), product.multipliers.get(), product.shifts.get(),
-                              product.scales.get(), static_cast<int32_t>(w[1]),
-                              static_cast<int32_t>(w[0]), spec.stride_w, spec.stride_h, spec.dilation_w,
-                              spec.dilation_h, static_cast<int32_t>(plan.pad_left),
-                              static_cast<int32_t>(plan.pad_top), static_cast<int32_t>(out_shape[2]),
-                              static_cast<int32_t>(out_shape[1]), spec.output_zero_point, prepared.clamp.min,
-                              prepared.clamp.max, out_buf.get());
-                });
-            });
-    }
+    detail::PreparedOutput prepared = detail::prepare_output<A, Out>(spec, w[3], kWhat);
+    const char* family = weights.depthwise() ? "depthwise_conv2d_q8" : kWhat;
+    const auto& entry = detail::find_kernel(family, prepared.variant, choice);
+    KernelPlan::Call call = weights.depthwise()
+                                ? depthwise_call<A, Out>(in, weights, plan, spec, std::move(prepared), entry)
+                                : direct_call<A, Out>(in, weights, plan, spec, std::move(prepared), entry);
+    return KernelPlan(kWhat, {{dtype_of<A>(), in}}, {dtype_of<Out>(), plan.output}, entry.schedule, std::move(call));
+}
+
+template <class A, class Out>
+void conv(Span<const A> input, const Shape& in, const PackedConvWeights& weights, const Conv2dSpec& spec,
+          Span<Out> output, const KernelChoice& choice) {
+    const KernelPlan plan = plan_conv<A, Out>(in, weights, spec, choice);
+    detail::check_span(input, product(in), kWhat, "input");
+    detail::check_span(output, product(plan.output().shape), kWhat, "output");
+    const void* inputs[] = {input.data()};
+    plan.run(inputs, output.data());
 }
 
 template <class A, class Out>
@@ -357,6 +382,20 @@ void conv2d_q8_im2col(Span<const uint8_t> input, const Shape& input_nhwc, const 
 void conv2d_q8_im2col(Span<const int8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
                       const Conv2dSpec& spec, Span<int32_t> output, const KernelChoice& gemm_choice) {
     conv_im2col(input, input_nhwc, weights, spec, output, gemm_choice);
+}
+
+}  // namespace haqm
+
+namespace haqm {
+
+KernelPlan plan_conv2d_q8(const Shape& input_nhwc, DType input, DType output, const PackedConvWeights& weights,
+                          const Conv2dSpec& spec, const KernelChoice& choice) {
+    if (input == DType::uint8 && output == DType::uint8) return plan_conv<uint8_t, uint8_t>(input_nhwc, weights, spec, choice);
+    if (input == DType::int8 && output == DType::int8) return plan_conv<int8_t, int8_t>(input_nhwc, weights, spec, choice);
+    if (input == DType::uint8 && output == DType::int32) return plan_conv<uint8_t, int32_t>(input_nhwc, weights, spec, choice);
+    if (input == DType::int8 && output == DType::int32) return plan_conv<int8_t, int32_t>(input_nhwc, weights, spec, choice);
+    throw Error(std::string(kWhat) + ": no kernel for " + dtype_name(input) + " inputs and " + dtype_name(output) +
+                " outputs (uint8/int8 inputs, the same type or int32 out)");
 }
 
 }  // namespace haqm

@@ -15,11 +15,10 @@ namespace {
 
 constexpr const char* kWhat = "lut_q8";
 
+// The table is copied into the plan.
 template <class T>
-void lookup(Span<const T> input, const Shape& shape, Span<const T> table, Span<T> output, const KernelChoice& choice) {
+KernelPlan plan_lookup(const Shape& shape, Span<const T> table, const KernelChoice& choice) {
     const int64_t elements = detail::channel_view(shape, 1, 0, kWhat).elements();
-    detail::check_span(input, elements, kWhat, "input");
-    detail::check_span(output, elements, kWhat, "output");
     if (table.size() != kLutEntries) {
         throw Error(std::string(kWhat) + ": table holds " + std::to_string(table.size()) + " entries, needs " +
                     std::to_string(kLutEntries));
@@ -27,10 +26,24 @@ void lookup(Span<const T> input, const Shape& shape, Span<const T> table, Span<T
     detail::check_span(table, kLutEntries, kWhat, "table");
     const auto& entry = detail::find_kernel(kWhat, std::is_signed_v<T> ? "s8" : "u8", choice);
     const auto fn = detail::kernel_function<detail::lut_q8_fn>(entry);
-    detail::BufferRef in_buf(input.data(), {elements});
-    detail::BufferRef table_buf(table.data(), {static_cast<int64_t>(kLutEntries)});
-    detail::BufferRef out_buf(output.data(), {elements});
-    detail::run_kernel(kWhat, [&] { return fn(in_buf.get(), table_buf.get(), out_buf.get()); });
+    std::vector<T> entries(table.data(), table.data() + kLutEntries);
+    auto call = [elements, fn, entries = std::move(entries)](const void* const* inputs, void* output) {
+        detail::BufferRef in_buf(static_cast<const T*>(inputs[0]), {elements});
+        detail::BufferRef table_buf(entries.data(), {static_cast<int64_t>(kLutEntries)});
+        detail::BufferRef out_buf(static_cast<T*>(output), {elements});
+        detail::run_kernel(kWhat, [&] { return fn(in_buf.get(), table_buf.get(), out_buf.get()); });
+    };
+    return KernelPlan(kWhat, {{dtype_of<T>(), shape}}, {dtype_of<T>(), shape}, entry.schedule, std::move(call));
+}
+
+template <class T>
+void lookup(Span<const T> input, const Shape& shape, Span<const T> table, Span<T> output, const KernelChoice& choice) {
+    const int64_t elements = detail::channel_view(shape, 1, 0, kWhat).elements();
+    detail::check_span(input, elements, kWhat, "input");
+    detail::check_span(output, elements, kWhat, "output");
+    const KernelPlan plan = plan_lookup(shape, table, choice);
+    const void* inputs[] = {input.data()};
+    plan.run(inputs, output.data());
 }
 
 // The activations in float32, as the ONNX operators compute them.
@@ -79,6 +92,14 @@ std::vector<T> build_lut(LutFunction f, float in_scale, int32_t in_zp, float out
     }
     return table;
 }
+KernelPlan plan_lut_q8(const Shape& shape, DType type, Span<const uint8_t> table, const KernelChoice& choice) {
+    if (type == DType::uint8) return plan_lookup(shape, table, choice);
+    if (type == DType::int8) {
+        return plan_lookup(shape, Span<const int8_t>(reinterpret_cast<const int8_t*>(table.data()), table.size()), choice);
+    }
+    throw Error(std::string(kWhat) + ": no kernel for " + dtype_name(type) + " (uint8, int8)");
+}
+
 template std::vector<int8_t> build_lut(LutFunction, float, int32_t, float, int32_t);
 template std::vector<uint8_t> build_lut(LutFunction, float, int32_t, float, int32_t);
 

@@ -12,6 +12,7 @@
 #include <numeric>
 
 #include "haqm/model.h"
+#include "ops/op.h"
 
 namespace haqm {
 namespace {
@@ -20,14 +21,6 @@ constexpr int64_t kAlignment = 64;
 
 int64_t aligned(int64_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
 
-bool elementwise(const Node& node) {
-    switch (node.op) {
-    case OpKind::activation:
-    case OpKind::add:
-    case OpKind::mul: return true;
-    default: return false;
-    }
-}
 
 struct Buffer {
     int64_t bytes = 0;
@@ -107,10 +100,11 @@ MemoryPlan plan_memory(const Graph& graph, bool keep_all) {
                 return last[i] == s && !is_output[i] && graph.tensors[i].bytes() == graph.tensors[out].bytes() &&
                        buffers[static_cast<size_t>(buffer_of[i])].last == s;
             };
-            if (node.op == OpKind::reshape && node.inputs[0] >= 0 && !graph.tensors[static_cast<size_t>(node.inputs[0])].constant &&
+            const ops::OpTraits& traits = ops::definition(node.op).traits;
+            if (traits.aliases_input && node.inputs[0] >= 0 && !graph.tensors[static_cast<size_t>(node.inputs[0])].constant &&
                 !is_output[static_cast<size_t>(node.inputs[0])]) {
                 reuse = buffer_of[static_cast<size_t>(node.inputs[0])];  // a view: lives as long as either
-            } else if (elementwise(node)) {
+            } else if (traits.elementwise) {
                 for (size_t k = 0; k < node.inputs.size() && reuse < 0; ++k) {
                     if (can_take(node.inputs[k])) reuse = buffer_of[static_cast<size_t>(node.inputs[k])];
                 }

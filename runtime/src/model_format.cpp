@@ -62,51 +62,12 @@ const char* section_name(uint32_t id) {
     }
 }
 
-// Enum codes in the file are fixed by the format, not by the C++ enums: these switches are the
-// one translation, so reordering an enum cannot silently change the meaning of old files.
-// Adding an enum value trips the static_asserts until its file code is written here and in the docs.
-static_assert(kDTypeCount == 6, "new DType: give it a file code here and in docs/model-format.md");
-static_assert(kOpKindCount == 14, "new OpKind: give it a file code here and in docs/model-format.md");
+// Enum codes in the file are fixed by the format, not by the C++ enums: dtypes and ops carry
+// their file codes in their tables (HAQM_DTYPES in haqm/dtype.h, HAQM_OPS in haqm/graph.h), so
+// reordering an enum cannot silently change the meaning of old files; activations are translated
+// here. Adding an activation trips the static_assert until its file code is written here and in
+// the docs.
 static_assert(kActivationCount == 7, "new Activation: give it a file code here and in docs/model-format.md");
-
-uint8_t dtype_code(DType d) {
-    switch (d) {
-    case DType::float32: return 0;
-    case DType::int32: return 1;
-    case DType::int8: return 2;
-    case DType::uint8: return 3;
-    case DType::int4x2: return 4;
-    case DType::uint4x2: return 5;
-    }
-    throw Error("model format: unknown dtype " + std::to_string(static_cast<int>(d)));
-}
-constexpr DType kDTypeByCode[] = {DType::float32, DType::int32, DType::int8, DType::uint8, DType::int4x2,
-                                  DType::uint4x2};
-
-uint8_t op_code(OpKind op) {
-    switch (op) {
-    case OpKind::conv: return 0;
-    case OpKind::fully_connected: return 1;
-    case OpKind::add: return 2;
-    case OpKind::mul: return 3;
-    case OpKind::activation: return 4;
-    case OpKind::max_pool: return 5;
-    case OpKind::average_pool: return 6;
-    case OpKind::global_average_pool: return 7;
-    case OpKind::reshape: return 8;
-    case OpKind::transpose: return 9;
-    case OpKind::concat: return 10;
-    case OpKind::softmax: return 11;
-    case OpKind::quantize: return 12;
-    case OpKind::dequantize: return 13;
-    }
-    throw Error("model format: unknown op " + std::to_string(static_cast<int>(op)));
-}
-constexpr OpKind kOpByCode[] = {OpKind::conv,         OpKind::fully_connected, OpKind::add,
-                                OpKind::mul,          OpKind::activation,      OpKind::max_pool,
-                                OpKind::average_pool, OpKind::global_average_pool, OpKind::reshape,
-                                OpKind::transpose,    OpKind::concat,          OpKind::softmax,
-                                OpKind::quantize,     OpKind::dequantize};
 
 uint8_t activation_code(Activation a) {
     switch (a) {
@@ -249,7 +210,7 @@ void write_tensors(ByteWriter& w, const Graph& graph, std::vector<size_t>& const
         const std::string what = "tensor " + std::to_string(i) + " '" + t.name + "'";
         const size_t record = w.begin_record();
         w.string(t.name, what + " name");
-        w.u8(dtype_code(t.dtype));
+        w.u8(dtype_info(t.dtype).file_code);
         w.count(t.shape.size(), what + " shape");
         for (int64_t d : t.shape) w.i64(d);
         w.count(t.quant.scales.size(), what + " scales");
@@ -278,7 +239,7 @@ void write_nodes(ByteWriter& w, const Graph& graph) {
         const NodeAttributes& a = n.attrs;
         const size_t record = w.begin_record();
         w.string(n.name, what + " name");
-        w.u8(op_code(n.op));
+        w.u8(op_file_code(n.op));
         write_ids(w, n.inputs, what + " inputs");
         write_ids(w, n.outputs, what + " outputs");
         for (int v : {a.kernel_h, a.kernel_w, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, a.pad_top, a.pad_left,
@@ -353,6 +314,16 @@ public:
         return v == 1;
     }
     // An enum stored as one byte: a code in [0, count).
+    // A code translated by `from_code`, which throws for codes it does not know.
+    template <class FromCode>
+    auto enum_code(const char* field, FromCode from_code) {
+        const uint8_t v = u8(field);
+        try {
+            return from_code(v);
+        } catch (const Error&) {
+            fail("unknown " + std::string(field) + " code " + std::to_string(v));
+        }
+    }
     uint8_t code(const char* field, size_t count) {
         const uint8_t v = u8(field);
         if (v >= count) fail("unknown " + std::string(field) + " code " + std::to_string(v));
@@ -438,15 +409,16 @@ struct Section {
     uint64_t size = 0;
 };
 
-// Bytes a tensor's elements take in the file: packed 4-bit types hold two values per byte.
-bool storage_bytes(DType dtype, int64_t elements, uint64_t& bytes) {
-    if (dtype == DType::int4x2 || dtype == DType::uint4x2) {
-        bytes = static_cast<uint64_t>(elements / 2 + elements % 2);
-        return true;
-    }
-    return !__builtin_mul_overflow(static_cast<uint64_t>(elements), static_cast<uint64_t>(dtype_bytes(dtype)), &bytes);
+// Bytes a tensor takes in the file (dtype_storage_bytes, in 64-bit arithmetic: elements are at
+// most 2^40, so nothing overflows before the comparison with size_t).
+bool storage_bytes(DType dtype, const Shape& shape, uint64_t& bytes) {
+    const DTypeInfo& info = dtype_info(dtype);
+    uint64_t rows = 1;
+    for (size_t d = 0; d + 1 < shape.size(); ++d) rows *= static_cast<uint64_t>(shape[d]);
+    const uint64_t row = shape.empty() ? 1 : static_cast<uint64_t>(shape.back());
+    bytes = rows * ((row * static_cast<uint64_t>(info.bits) + 7) / 8);
+    return true;
 }
-
 class ModelReader {
 public:
     ModelReader(const uint8_t* file, size_t size, std::shared_ptr<const void> owner, const std::string& path)
@@ -594,7 +566,7 @@ private:
             TensorInfo t;
             t.name = r.string("name");
             r.set_context("tensor " + std::to_string(i) + " '" + t.name + "'");
-            t.dtype = kDTypeByCode[r.code("dtype", kDTypeCount)];
+            t.dtype = r.enum_code("dtype", dtype_from_file_code);
             const uint32_t rank = r.count("shape", 8);
             if (rank > kMaxRank) r.fail("rank " + std::to_string(rank) + " exceeds the limit of " + std::to_string(kMaxRank));
             int64_t elements = 1;
@@ -609,7 +581,7 @@ private:
                 t.shape.push_back(dim);
             }
             uint64_t bytes = 0;
-            if (!storage_bytes(t.dtype, elements, bytes) || bytes > std::numeric_limits<size_t>::max()) {
+            if (!storage_bytes(t.dtype, t.shape, bytes) || bytes > std::numeric_limits<size_t>::max()) {
                 r.fail("its " + std::to_string(elements) + " elements are too large for this platform");
             }
             t.quant.scales = r.floats("scales");
@@ -665,7 +637,7 @@ private:
             Node n;
             n.name = r.string("name");
             r.set_context("node " + std::to_string(i) + " '" + n.name + "'");
-            n.op = kOpByCode[r.code("op", kOpKindCount)];
+            n.op = r.enum_code("op", op_from_file_code);
             n.inputs = r.ids("inputs");
             for (int32_t id : n.inputs) check_id(r, id, tensor_count, true, "an input");
             n.outputs = r.ids("outputs");

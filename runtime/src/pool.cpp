@@ -95,11 +95,10 @@ void average_multipliers(const Pool2dSpec& spec, int64_t taps, std::vector<int32
 }
 
 template <class T>
-void pool(Span<const T> input, const Shape& in, const Pool2dSpec& spec, Span<T> output, const KernelChoice& choice) {
+KernelPlan plan_pool_kernel(const Shape& in, const Pool2dSpec& spec, const KernelChoice& choice) {
     const PoolPlan plan = plan_pool(in, spec);
-    const Shape& out = plan.output;
-    detail::check_span(input, element_count(in), kWhat, "input");
-    detail::check_span(output, element_count(out), kWhat, "output");
+    element_count(in);
+    element_count(plan.output);
     const IntegerRange clamp = detail::output_clamp<T>(spec.output_zero_point, spec.output_min, spec.output_max, kWhat);
     const bool is_max = spec.kind == PoolKind::max;
     // The max kernel reads no multipliers: one unused entry keeps the buffers valid.
@@ -114,17 +113,32 @@ void pool(Span<const T> input, const Shape& in, const Pool2dSpec& spec, Span<T> 
     const std::string variant = std::string(std::is_signed_v<T> ? "s8" : "u8") + (is_max ? "_max" : "_average");
     const auto& entry = detail::find_kernel(kWhat, variant, choice);
     const auto fn = detail::kernel_function<detail::pool_q8_fn>(entry);
-    detail::BufferRef in_buf(input.data(), {in[3], in[2], in[1], in[0]});
-    detail::BufferRef multiplier_buf(multipliers.data(), {static_cast<int64_t>(multipliers.size())});
-    detail::BufferRef shift_buf(shifts.data(), {static_cast<int64_t>(shifts.size())});
-    detail::BufferRef out_buf(output.data(), {out[3], out[2], out[1], out[0]});
-    auto arg = [](int64_t v) { return static_cast<int32_t>(v); };
-    detail::run_kernel(kWhat, [&] {
-        return fn(in_buf.get(), multiplier_buf.get(), shift_buf.get(), arg(plan.cols.kernel), arg(plan.rows.kernel),
-                  arg(plan.cols.stride), arg(plan.rows.stride), arg(plan.cols.pad_begin), arg(plan.rows.pad_begin),
-                  spec.count_include_pad ? 1 : 0, spec.input_zero_point, spec.output_zero_point, clamp.min,
-                  clamp.max, out_buf.get());
-    });
+    auto call = [in, plan, spec, clamp, fn, multipliers = std::move(multipliers), shifts = std::move(shifts)](
+                    const void* const* inputs, void* output) {
+        const Shape& out = plan.output;
+        detail::BufferRef in_buf(static_cast<const T*>(inputs[0]), {in[3], in[2], in[1], in[0]});
+        detail::BufferRef multiplier_buf(multipliers.data(), {static_cast<int64_t>(multipliers.size())});
+        detail::BufferRef shift_buf(shifts.data(), {static_cast<int64_t>(shifts.size())});
+        detail::BufferRef out_buf(static_cast<T*>(output), {out[3], out[2], out[1], out[0]});
+        auto arg = [](int64_t v) { return static_cast<int32_t>(v); };
+        detail::run_kernel(kWhat, [&] {
+            return fn(in_buf.get(), multiplier_buf.get(), shift_buf.get(), arg(plan.cols.kernel), arg(plan.rows.kernel),
+                      arg(plan.cols.stride), arg(plan.rows.stride), arg(plan.cols.pad_begin), arg(plan.rows.pad_begin),
+                      spec.count_include_pad ? 1 : 0, spec.input_zero_point, spec.output_zero_point, clamp.min,
+                      clamp.max, out_buf.get());
+        });
+    };
+    return KernelPlan(kWhat, {{dtype_of<T>(), in}}, {dtype_of<T>(), plan.output}, entry.schedule, std::move(call));
+}
+
+template <class T>
+void pool(Span<const T> input, const Shape& in, const Pool2dSpec& spec, Span<T> output, const KernelChoice& choice) {
+    const PoolPlan geometry = plan_pool(in, spec);
+    detail::check_span(input, element_count(in), kWhat, "input");
+    detail::check_span(output, element_count(geometry.output), kWhat, "output");
+    const KernelPlan plan = plan_pool_kernel<T>(in, spec, choice);
+    const void* inputs[] = {input.data()};
+    plan.run(inputs, output.data());
 }
 
 }  // namespace
@@ -140,6 +154,12 @@ void pool_q8(Span<const uint8_t> input, const Shape& input_nhwc, const Pool2dSpe
 void pool_q8(Span<const int8_t> input, const Shape& input_nhwc, const Pool2dSpec& spec, Span<int8_t> output,
              const KernelChoice& choice) {
     pool(input, input_nhwc, spec, output, choice);
+}
+
+KernelPlan plan_pool_q8(const Shape& input_nhwc, DType type, const Pool2dSpec& spec, const KernelChoice& choice) {
+    if (type == DType::uint8) return plan_pool_kernel<uint8_t>(input_nhwc, spec, choice);
+    if (type == DType::int8) return plan_pool_kernel<int8_t>(input_nhwc, spec, choice);
+    throw Error(std::string(kWhat) + ": no kernel for " + dtype_name(type) + " (uint8, int8)");
 }
 
 }  // namespace haqm

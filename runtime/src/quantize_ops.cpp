@@ -51,21 +51,49 @@ detail::ChannelView check_spec(const Shape& shape, const QuantizationSpec& spec,
 }
 
 template <class Q>
+KernelPlan plan_quantize_to(const Shape& shape, const QuantizationSpec& spec, const KernelChoice& choice) {
+    const auto view = check_spec<Q>(shape, spec, "quantize");
+    const IntegerRange range = integer_range(spec.bits, std::is_signed_v<Q>);
+    const auto& entry = detail::find_kernel("quantize", variant_of<Q>(), choice);
+    const auto fn = detail::kernel_function<detail::quantize_fn>(entry);
+    auto call = [view, range, fn, scales = spec.scales, zero_points = spec.zero_points](const void* const* inputs,
+                                                                                       void* output) {
+        detail::BufferRef in(static_cast<const float*>(inputs[0]), {view.inner, view.channels, view.outer});
+        detail::BufferRef scale(scales.data(), {view.channels});
+        detail::BufferRef zero_point(zero_points.data(), {view.channels});
+        detail::BufferRef out(static_cast<Q*>(output), {view.inner, view.channels, view.outer});
+        detail::run_kernel("quantize", [&] {
+            return fn(in.get(), scale.get(), zero_point.get(), range.min, range.max, out.get());
+        });
+    };
+    return KernelPlan("quantize", {{DType::float32, shape}}, {dtype_of<Q>(), shape}, entry.schedule, std::move(call));
+}
+
+template <class Q>
 void quantize_to(Span<const float> input, const Shape& shape, const QuantizationSpec& spec, Span<Q> output,
                  const KernelChoice& choice) {
     const auto view = check_spec<Q>(shape, spec, "quantize");
     detail::check_span(input, view.elements(), "quantize", "input");
     detail::check_span(output, view.elements(), "quantize", "output");
-    const IntegerRange range = integer_range(spec.bits, std::is_signed_v<Q>);
-    const auto& entry = detail::find_kernel("quantize", variant_of<Q>(), choice);
-    const auto fn = detail::kernel_function<detail::quantize_fn>(entry);
-    detail::BufferRef in(input.data(), {view.inner, view.channels, view.outer});
-    detail::BufferRef scale(spec.scales.data(), {view.channels});
-    detail::BufferRef zero_point(spec.zero_points.data(), {view.channels});
-    detail::BufferRef out(output.data(), {view.inner, view.channels, view.outer});
-    detail::run_kernel("quantize", [&] {
-        return fn(in.get(), scale.get(), zero_point.get(), range.min, range.max, out.get());
-    });
+    const KernelPlan plan = plan_quantize_to<Q>(shape, spec, choice);
+    const void* inputs[] = {input.data()};
+    plan.run(inputs, output.data());
+}
+
+template <class Q>
+KernelPlan plan_dequantize_from(const Shape& shape, const QuantizationSpec& spec, const KernelChoice& choice) {
+    const auto view = check_spec<Q>(shape, spec, "dequantize");
+    const auto& entry = detail::find_kernel("dequantize", variant_of<Q>(), choice);
+    const auto fn = detail::kernel_function<detail::dequantize_fn>(entry);
+    auto call = [view, fn, scales = spec.scales, zero_points = spec.zero_points](const void* const* inputs,
+                                                                                 void* output) {
+        detail::BufferRef in(static_cast<const Q*>(inputs[0]), {view.inner, view.channels, view.outer});
+        detail::BufferRef scale(scales.data(), {view.channels});
+        detail::BufferRef zero_point(zero_points.data(), {view.channels});
+        detail::BufferRef out(static_cast<float*>(output), {view.inner, view.channels, view.outer});
+        detail::run_kernel("dequantize", [&] { return fn(in.get(), scale.get(), zero_point.get(), out.get()); });
+    };
+    return KernelPlan("dequantize", {{dtype_of<Q>(), shape}}, {DType::float32, shape}, entry.schedule, std::move(call));
 }
 
 template <class Q>
@@ -74,13 +102,9 @@ void dequantize_from(Span<const Q> input, const Shape& shape, const Quantization
     const auto view = check_spec<Q>(shape, spec, "dequantize");
     detail::check_span(input, view.elements(), "dequantize", "input");
     detail::check_span(output, view.elements(), "dequantize", "output");
-    const auto& entry = detail::find_kernel("dequantize", variant_of<Q>(), choice);
-    const auto fn = detail::kernel_function<detail::dequantize_fn>(entry);
-    detail::BufferRef in(input.data(), {view.inner, view.channels, view.outer});
-    detail::BufferRef scale(spec.scales.data(), {view.channels});
-    detail::BufferRef zero_point(spec.zero_points.data(), {view.channels});
-    detail::BufferRef out(output.data(), {view.inner, view.channels, view.outer});
-    detail::run_kernel("dequantize", [&] { return fn(in.get(), scale.get(), zero_point.get(), out.get()); });
+    const KernelPlan plan = plan_dequantize_from<Q>(shape, spec, choice);
+    const void* inputs[] = {input.data()};
+    plan.run(inputs, output.data());
 }
 
 template <class Q>
@@ -133,6 +157,19 @@ void requantize(Span<const int32_t> input, const Shape& shape, const Requantizat
 void requantize(Span<const int32_t> input, const Shape& shape, const RequantizationSpec& spec, Span<uint8_t> output,
                 const KernelChoice& choice) {
     requantize_to(input, shape, spec, output, choice);
+}
+
+KernelPlan plan_quantize(const Shape& shape, DType output, const QuantizationSpec& spec, const KernelChoice& choice) {
+    if (output == DType::uint8) return plan_quantize_to<uint8_t>(shape, spec, choice);
+    if (output == DType::int8) return plan_quantize_to<int8_t>(shape, spec, choice);
+    throw Error(std::string("quantize: no kernel for ") + dtype_name(output) + " outputs (uint8, int8)");
+}
+
+KernelPlan plan_dequantize(const Shape& shape, DType input, const QuantizationSpec& spec, const KernelChoice& choice) {
+    if (input == DType::uint8) return plan_dequantize_from<uint8_t>(shape, spec, choice);
+    if (input == DType::int8) return plan_dequantize_from<int8_t>(shape, spec, choice);
+    if (input == DType::int32) return plan_dequantize_from<int32_t>(shape, spec, choice);
+    throw Error(std::string("dequantize: no kernel for ") + dtype_name(input) + " inputs (uint8, int8, int32)");
 }
 
 }  // namespace haqm

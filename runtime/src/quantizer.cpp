@@ -9,6 +9,7 @@
 
 #include "haqm/model.h"
 #include "haqm/observers.h"
+#include "ops/op.h"
 
 namespace haqm {
 namespace {
@@ -25,14 +26,12 @@ void check_bits(int bits, const std::string& what) {
     if (bits < 2 || bits > 8) throw Error("quantize: " + what + " bit width " + std::to_string(bits) + " is outside 2..8");
 }
 
-bool has_weights(OpKind op) { return op == OpKind::conv || op == OpKind::fully_connected; }
+bool has_weights(OpKind op) { return ops::definition(op).traits.types == ops::TypeRule::product; }
 
-// Ops whose output keeps its input's parameters: layout ops and pools (an average stays inside
-// its input's range; the TFLite int8 spec and PyTorch's quantized pools do the same).
-bool keeps_input_parameters(OpKind op) {
-    return op == OpKind::max_pool || op == OpKind::average_pool || op == OpKind::global_average_pool ||
-           op == OpKind::reshape || op == OpKind::transpose;
-}
+// Ops whose output keeps its input's parameters (the op table's trait: layout ops and pools; an
+// average stays inside its input's range, and the TFLite int8 spec and PyTorch's quantized pools
+// do the same).
+bool keeps_input_parameters(OpKind op) { return ops::definition(op).traits.keeps_input_parameters; }
 
 // Activations with a known output range get fixed parameters instead of observed ones (as in the
 // TFLite int8 spec and PyTorch's fixed-qparams ops): sigmoid-like outputs in [0, 1) with scale

@@ -18,18 +18,11 @@
 #include <string>
 #include <vector>
 
+#include "haqm/dtype.h"
 #include "haqm/error.h"
 #include "haqm/kernels.h"
 
 namespace haqm {
-
-// int4x2 / uint4x2 (two values per byte) are reserved for the low-bit kernels; nothing runs them yet.
-enum class DType : uint8_t { float32 = 0, int32 = 1, int8 = 2, uint8 = 3, int4x2 = 4, uint4x2 = 5 };
-inline constexpr uint8_t kDTypeCount = 6;
-
-size_t dtype_bytes(DType dtype);  // bytes per element; throws for the packed sub-byte types
-const char* dtype_name(DType dtype);
-bool is_quantized_dtype(DType dtype);  // int8, uint8 and the packed types
 
 struct TensorQuant {
     std::vector<float> scales;  // empty: not quantized; one, or one per channel along `axis`
@@ -87,28 +80,40 @@ struct TensorInfo {
     std::optional<ConstantData> constant;  // set for weights and biases
 
     int64_t elements() const;  // product of the shape (1 for rank 0)
-    size_t bytes() const;      // elements() * dtype_bytes(dtype)
+    size_t bytes() const;      // dtype_storage_bytes(dtype, shape): packed rows padded to bytes
     Shape strides() const;     // dense row-major, in elements
 };
 
+// X(identifier, file code): every op of the graph, one unit each in runtime/src/ops/ (which says
+// what its inputs, attributes and rules are). The file code is the byte the .haqm format stores:
+// fixed forever, never reused.
+#define HAQM_OPS(X)              \
+    X(conv, 0)                   \
+    X(fully_connected, 1)        \
+    X(add, 2)                    \
+    X(mul, 3)                    \
+    X(activation, 4)             \
+    X(max_pool, 5)               \
+    X(average_pool, 6)           \
+    X(global_average_pool, 7)    \
+    X(reshape, 8)                \
+    X(transpose, 9)              \
+    X(concat, 10)                \
+    X(softmax, 11)               \
+    X(quantize, 12)              \
+    X(dequantize, 13)
+
 enum class OpKind : uint8_t {
-    conv = 0,             // in: x NHWC, weights HWIO, [bias]; attrs: window, groups, activation
-    fully_connected = 1,  // in: x [M, K] (any shape whose last dim is K), weights [K, N], [bias N]
-    add = 2,              // in: a, b of the same shape; attrs.activation fused (relu / clip)
-    mul = 3,              // in: a, b of the same shape, or b [N, 1, 1, C] broadcast over a NHWC
-    activation = 4,       // in: x; attrs.activation (relu, clip, sigmoid, hard_sigmoid, ...)
-    max_pool = 5,         // in: x NHWC; attrs: window
-    average_pool = 6,     // in: x NHWC; attrs: window, count_include_pad
-    global_average_pool = 7,  // in: x NHWC; out [N, 1, 1, C]
-    reshape = 8,          // in: x; out: same bytes, the output tensor's shape
-    transpose = 9,        // in: x; attrs.perm over the graph layout's axes
-    concat = 10,          // in: x0, x1, ...; attrs.axis over the graph layout's axes
-    softmax = 11,         // in: x; attrs.axis (the last axis only)
-    quantize = 12,        // in: float x; out: int8/uint8 with the output's parameters
-    dequantize = 13,      // in: int8/uint8/int32 x; out: float
+#define HAQM_OP_ENUM(id, code) id,
+    HAQM_OPS(HAQM_OP_ENUM)
+#undef HAQM_OP_ENUM
 };
-inline constexpr uint8_t kOpKindCount = 14;
-const char* op_name(OpKind op);
+#define HAQM_OP_COUNT(id, code) +1
+inline constexpr uint8_t kOpKindCount = 0 HAQM_OPS(HAQM_OP_COUNT);
+#undef HAQM_OP_COUNT
+const char* op_name(OpKind op);  // "unknown" outside the table
+uint8_t op_file_code(OpKind op);
+OpKind op_from_file_code(uint8_t code);  // throws for an unknown code
 
 enum class Activation : uint8_t { none = 0, relu = 1, clip = 2, sigmoid = 3, hard_sigmoid = 4, hard_swish = 5, tanh = 6 };
 inline constexpr uint8_t kActivationCount = 7;
@@ -166,6 +171,11 @@ struct Graph {
 // Checks every id, the execution order, shapes against each op's rule, dtypes, constants' sizes
 // and quantization parameters. Throws haqm::Error naming the node and what is wrong.
 void validate(const Graph& graph);
+
+std::string shape_text(const Shape& shape);  // "[1,28,28,16]"
+
+// Multiply-accumulates of a product node (conv, fully_connected), 0 for every other op.
+int64_t node_macs(const Graph& graph, const Node& node);
 
 // Output shape of `node` from its inputs' shapes (the same rules validate() checks).
 Shape infer_output_shape(const Graph& graph, const Node& node);

@@ -4,10 +4,12 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "haqm/dtype.h"
 #include "haqm/error.h"
 #include "haqm/quant.h"
 
@@ -40,6 +42,59 @@ struct KernelChoice {
     std::string isa;
 };
 
+// A kernel call prepared once for fixed shapes, types and kernel: every argument check, the
+// per-channel arrays of the epilogue, the padding plan and the kernel's function pointer are
+// computed by the plan_* function that makes it; run() only hands pointers to the kernel (no
+// allocation, no string, no re-check). Weights a plan was made from must outlive it.
+// Each one-shot entry point below (conv2d_q8, gemm_q8, ...) is its plan_* followed by one run.
+class KernelPlan {
+public:
+    struct Operand {
+        DType dtype;
+        Shape shape;
+    };
+    using Call = std::function<void(const void* const* inputs, void* output)>;
+
+    KernelPlan() = default;
+    KernelPlan(const char* what, std::vector<Operand> inputs, Operand output, std::string schedule, Call call)
+        : what_(what), inputs_(std::move(inputs)), output_(std::move(output)), schedule_(std::move(schedule)),
+          call_(std::move(call)) {}
+
+    const std::vector<Operand>& inputs() const { return inputs_; }
+    const Operand& output() const { return output_; }
+    const std::string& schedule() const { return schedule_; }  // the schedule of the kernel that runs
+    bool empty() const { return !call_; }
+
+    // Unchecked: one pointer per input, each holding its operand's elements, and the output.
+    void run(const void* const* inputs, void* output) const { call_(inputs, output); }
+    // Checked: types and element counts against the plan's operands; throws haqm::Error.
+    template <class In, class Out>
+    void run(Span<const In> input, Span<Out> output) const {
+        check(0, dtype_of<In>(), input.data(), input.size(), 1);
+        check_output(dtype_of<Out>(), output.data(), output.size());
+        const void* pointers[] = {input.data()};
+        call_(pointers, output.data());
+    }
+    template <class In, class Out>
+    void run(Span<const In> a, Span<const In> b, Span<Out> output) const {
+        check(0, dtype_of<In>(), a.data(), a.size(), 2);
+        check(1, dtype_of<In>(), b.data(), b.size(), 2);
+        check_output(dtype_of<Out>(), output.data(), output.size());
+        const void* pointers[] = {a.data(), b.data()};
+        call_(pointers, output.data());
+    }
+
+private:
+    void check(size_t index, DType dtype, const void* data, size_t size, size_t count) const;
+    void check_output(DType dtype, const void* data, size_t size) const;
+
+    const char* what_ = "";
+    std::vector<Operand> inputs_;
+    Operand output_{DType::float32, {}};
+    std::string schedule_;
+    Call call_;
+};
+
 // Scale and zero point per tensor (one entry) or per channel along `axis` (dims[axis] entries).
 struct QuantizationSpec {
     std::vector<float> scales;
@@ -54,6 +109,9 @@ void quantize(Span<const float> input, const Shape& shape, const QuantizationSpe
 void quantize(Span<const float> input, const Shape& shape, const QuantizationSpec& spec, Span<uint8_t> output,
               const KernelChoice& choice = {});
 
+// Prepared once for one shape: a float32 input, an `output` (uint8/int8) output of the same shape.
+KernelPlan plan_quantize(const Shape& shape, DType output, const QuantizationSpec& spec, const KernelChoice& choice = {});
+
 // y = (x - zero_point) * scale (ONNX DequantizeLinear).
 void dequantize(Span<const int8_t> input, const Shape& shape, const QuantizationSpec& spec, Span<float> output,
                 const KernelChoice& choice = {});
@@ -61,6 +119,9 @@ void dequantize(Span<const uint8_t> input, const Shape& shape, const Quantizatio
                 const KernelChoice& choice = {});
 void dequantize(Span<const int32_t> input, const Shape& shape, const QuantizationSpec& spec, Span<float> output,
                 const KernelChoice& choice = {});
+
+// Prepared once for one shape: an `input` (uint8/int8/int32) input, a float32 output.
+KernelPlan plan_dequantize(const Shape& shape, DType input, const QuantizationSpec& spec, const KernelChoice& choice = {});
 
 // int32 -> 8 bits: clamp(multiply_by_quantized_multiplier(x) + zero_point, min, max).
 struct RequantizationSpec {
@@ -113,6 +174,10 @@ struct GemmSpec {
 };
 inline constexpr int64_t kMaxGemmDepth = 32768;  // keeps every int32 accumulator exact
 
+// The gemm prepared once for M rows: `a` uint8/int8, `output` the same type or int32; one input
+// [M, K], output [M, N]. `b` must outlive the plan.
+KernelPlan plan_gemm_q8(int64_t m, DType a, DType output, const PackedWeights& b, const GemmSpec& spec,
+                        const KernelChoice& choice = {});
 void gemm_q8(Span<const uint8_t> a, int64_t m, const PackedWeights& b, const GemmSpec& spec, Span<uint8_t> output,
              const KernelChoice& choice = {});
 void gemm_q8(Span<const int8_t> a, int64_t m, const PackedWeights& b, const GemmSpec& spec, Span<int8_t> output,
@@ -182,6 +247,11 @@ void conv2d_q8(Span<const uint8_t> input, const Shape& input_nhwc, const PackedC
 void conv2d_q8(Span<const int8_t> input, const Shape& input_nhwc, const PackedConvWeights& weights,
                const Conv2dSpec& spec, Span<int32_t> output, const KernelChoice& choice = {});
 
+// The convolution prepared once for one input shape: `input` uint8/int8, `output` the same type
+// or int32; one input (NHWC), output conv2d_output_shape(). `weights` must outlive the plan.
+KernelPlan plan_conv2d_q8(const Shape& input_nhwc, DType input, DType output, const PackedConvWeights& weights,
+                          const Conv2dSpec& spec, const KernelChoice& choice = {});
+
 // Packs the weights on every call.
 void conv2d_q8(Span<const uint8_t> input, const Shape& input_nhwc, Span<const int8_t> weights,
                const Shape& weights_hwio, const Conv2dSpec& spec, Span<uint8_t> output,
@@ -225,6 +295,8 @@ inline constexpr int64_t kMaxPoolWindow = int64_t(1) << 23;  // 255 x taps stays
 
 // {N, OH, OW, C}; throws haqm::Error for a bad rank, kernel, stride or padding.
 Shape pool_output_shape(const Shape& input_nhwc, const Pool2dSpec& spec);
+// Prepared once for one input shape and type (uint8/int8); output pool_output_shape().
+KernelPlan plan_pool_q8(const Shape& input_nhwc, DType type, const Pool2dSpec& spec, const KernelChoice& choice = {});
 void pool_q8(Span<const uint8_t> input, const Shape& input_nhwc, const Pool2dSpec& spec, Span<uint8_t> output,
              const KernelChoice& choice = {});
 void pool_q8(Span<const int8_t> input, const Shape& input_nhwc, const Pool2dSpec& spec, Span<int8_t> output,
@@ -245,6 +317,8 @@ struct AddSpec {
     std::optional<int32_t> output_min;  // a fused ReLU sets the minimum to the zero point
     std::optional<int32_t> output_max;
 };
+// Prepared once for one shape and type (uint8/int8): inputs a and b, the output of the same shape.
+KernelPlan plan_add_q8(const Shape& shape, DType type, const AddSpec& spec, const KernelChoice& choice = {});
 void add_q8(Span<const uint8_t> a, Span<const uint8_t> b, const Shape& shape, const AddSpec& spec,
             Span<uint8_t> output, const KernelChoice& choice = {});
 void add_q8(Span<const int8_t> a, Span<const int8_t> b, const Shape& shape, const AddSpec& spec,
@@ -253,6 +327,8 @@ void add_q8(Span<const int8_t> a, Span<const int8_t> b, const Shape& shape, cons
 // Table lookup y = table[x - min], 256 entries of the input's type: table[0] belongs to the
 // smallest value (-128 for int8, 0 for uint8) (family "lut_q8").
 inline constexpr size_t kLutEntries = 256;
+// Prepared once for one shape and type (uint8/int8); the table's 256 bytes are copied into the plan.
+KernelPlan plan_lut_q8(const Shape& shape, DType type, Span<const uint8_t> table, const KernelChoice& choice = {});
 void lut_q8(Span<const uint8_t> input, const Shape& shape, Span<const uint8_t> table, Span<uint8_t> output,
             const KernelChoice& choice = {});
 void lut_q8(Span<const int8_t> input, const Shape& shape, Span<const int8_t> table, Span<int8_t> output,
