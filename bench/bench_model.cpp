@@ -8,6 +8,7 @@
 //
 //   build/host/bench/bench_model --benchmark_out=bench_model.json --benchmark_out_format=json
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -39,12 +40,7 @@ struct LoadedModel {
 // Multiply-accumulates of one image: convolutions and fully connected layers.
 double count_macs(const haqm::Graph& g) {
     double macs = 0;
-    for (const haqm::Node& n : g.nodes) {
-        const auto& out = g.tensors[static_cast<size_t>(n.outputs[0])];
-        const auto& w = n.inputs.size() > 1 ? g.tensors[static_cast<size_t>(n.inputs[1])].shape : haqm::Shape{};
-        if (n.op == haqm::OpKind::conv) macs += double(out.elements()) * double(w[0] * w[1] * w[2]);
-        if (n.op == haqm::OpKind::fully_connected) macs += double(out.elements()) * double(w[0]);
-    }
+    for (const haqm::Node& n : g.nodes) macs += static_cast<double>(haqm::node_macs(g, n));
     return macs;
 }
 
@@ -89,6 +85,52 @@ void register_haqm_row(size_t index, const std::string& schedule, bool int8, int
         haqm::bench::set_counters(state, gops, int8 ? haqm::bench::cached_int8_peak_gops(threads).gops
                                                    : haqm::bench::cached_fp32_peak_gflops(threads).gops);
         state.counters["ms"] = 2 * m.macs / gops / 1e6;
+    });
+}
+
+// The fixed cost of one node: a chain of kChain identical tiny nodes, so the time per node is what
+// the runtime and the kernel call cost beyond the arithmetic. conv: a 1x1 convolution of a
+// 1x4x4x8 uint8 tensor to 8 channels (128 MACs); reshape: a copy-free reshape of the same tensor
+// (the planner aliases it, so this is the executor's own cost per node).
+constexpr int kChain = 64;
+
+haqm::Graph node_chain(haqm::OpKind op) {
+    haqm::Graph g;
+    const haqm::Shape shape{1, 4, 4, 8};
+    const haqm::TensorQuant activation{{0.05f}, {128}, 0, 8};
+    int32_t x = g.add_tensor({"x", haqm::DType::uint8, shape, activation, std::nullopt});
+    g.inputs = {x};
+    std::vector<int8_t> weights(64);
+    for (size_t i = 0; i < weights.size(); ++i) weights[i] = static_cast<int8_t>(int(i * 37 % 255) - 127);
+    const int32_t w = g.add_tensor({"w", haqm::DType::int8, {1, 1, 8, 8}, {{0.01f}, {0}, 0, 8},
+                                    haqm::ConstantData::from_vector(weights)});
+    for (int i = 0; i < kChain; ++i) {
+        const std::string name = "n" + std::to_string(i);
+        const int32_t y = g.add_tensor({name, haqm::DType::uint8, shape, activation, std::nullopt});
+        haqm::Node node;
+        node.name = name;
+        node.op = op;
+        node.inputs = op == haqm::OpKind::conv ? std::vector<int32_t>{x, w} : std::vector<int32_t>{x};
+        node.outputs = {y};
+        g.nodes.push_back(node);
+        x = y;
+    }
+    g.outputs = {x};
+    return g;
+}
+
+void register_node_cost_row(const std::string& what, haqm::OpKind op) {
+    haqm::bench::register_row("node_cost/" + what + "/threads:1", 0.2, [=](benchmark::State& state) {
+        haqm::set_num_threads(1);
+        const haqm::Model model(node_chain(op));
+        haqm::Session session(model);
+        const std::vector<uint8_t> input(128, 130);
+        const std::vector<haqm::TensorView> views{{input.data(), haqm::DType::uint8, {1, 4, 4, 8}, {}}};
+        session.run(views);
+        const auto start = std::chrono::steady_clock::now();
+        for (auto _ : state) session.run(views);
+        const std::chrono::duration<double, std::micro> elapsed = std::chrono::steady_clock::now() - start;
+        state.counters["us_per_node"] = elapsed.count() / static_cast<double>(state.iterations()) / kChain;
     });
 }
 
@@ -173,6 +215,8 @@ int main(int argc, char** argv) {
             register_haqm_row(m, "", false, threads);
         }
     }
+    register_node_cost_row("conv_1x1_8ch_4x4", haqm::OpKind::conv);
+    register_node_cost_row("reshape", haqm::OpKind::reshape);
     // Peers after every haqm row: their worker threads spin after a call and would slow haqm's rows.
     for (size_t m = 0; m < kModels.size(); ++m) {
         for (int threads : {1, 2}) {
