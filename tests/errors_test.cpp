@@ -133,7 +133,7 @@ TEST(QuantErrors, MultiplierAndThreadRanges) {
 // A failure inside a generated kernel (here a parameter buffer smaller than the data needs,
 // which the public API would have rejected) comes back as haqm::Error carrying Halide's message.
 TEST(HalideErrors, RuntimeErrorsBecomeExceptions) {
-    const auto& entry = detail::find_kernel("quantize", "s8", {});
+    const auto& entry = detail::find_kernel({detail::KernelFamily::quantize, DType::float32, DType::int8}, {});
     const auto fn = detail::kernel_function<detail::quantize_fn>(entry);
     std::vector<float> x(12), scale(1, 1.0f);
     std::vector<int32_t> zero_point(1, 0);

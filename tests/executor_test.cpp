@@ -414,6 +414,58 @@ TEST(Session, StridedInputViewsAreGathered) {
     EXPECT_EQ(dense_strides({}), Shape{});
 }
 
+// A graph that takes and gives integers (as an ONNX model with uint8 inputs imports): uint8 in,
+// a quantized conv with int32 accumulators out, no quantize or dequantize node. Compared with the
+// oracle's accumulators.
+TEST(Session, IntegerInputsAndOutputs) {
+    for (bool is_signed : {false, true}) {
+        const DType dtype = is_signed ? DType::int8 : DType::uint8;
+        const int32_t lo = is_signed ? -128 : 0;
+        const Shape in_shape{1, 5, 6, 3}, w_shape{3, 3, 3, 7};
+        Graph g;
+        const int32_t x = g.add_tensor(activation("x", dtype, in_shape, 0.1f, lo + 3));
+        const std::vector<int8_t> w = random_ints<int8_t>(3 * 3 * 3 * 7, -127, 127);
+        TensorInfo weights = constant("w", DType::int8, w_shape, w);
+        weights.quant = {{0.02f}, {0}, 0, 8};
+        const int32_t iw = g.add_tensor(weights);
+        TensorInfo acc = activation("acc", DType::int32, {1, 5, 6, 7});
+        acc.quant = {{0.002f}, {0}, 0, 32};
+        const int32_t y = g.add_tensor(acc);
+        Node conv = node("conv", OpKind::conv, {x, iw}, y);
+        conv.attrs.pad_top = conv.attrs.pad_left = conv.attrs.pad_bottom = conv.attrs.pad_right = 1;
+        g.nodes.push_back(conv);
+        g.inputs = {x};
+        g.outputs = {y};
+        const Model model(g);
+        Session session(model);
+        const auto input = random_ints<uint8_t>(5 * 6 * 3, 0, 255);
+        session.run(std::vector<TensorView>{{input.data(), dtype, in_shape, {}}});
+        const TensorView out = session.output();
+        ASSERT_EQ(out.dtype, DType::int32);
+        Conv2dSpec spec;
+        spec.pad_top = spec.pad_left = spec.pad_bottom = spec.pad_right = 1;
+        spec.input_zero_point = lo + 3;
+        std::vector<int64_t> expected;
+        if (is_signed) {
+            const std::vector<int8_t> values(input.begin(), input.end());
+            expected = reference::conv2d_accumulators(values, in_shape, w, w_shape, spec, {1, 5, 6, 7}, 1, 1);
+        } else {
+            expected = reference::conv2d_accumulators(input, in_shape, w, w_shape, spec, {1, 5, 6, 7}, 1, 1);
+        }
+        const int32_t* got = static_cast<const int32_t*>(out.data);
+        for (size_t i = 0; i < expected.size(); ++i) ASSERT_EQ(got[i], expected[i]) << "element " << i;
+        // A float view of an integer input is refused with both types named.
+        const std::vector<float> floats(90);
+        try {
+            session.run(std::vector<TensorView>{{floats.data(), DType::float32, in_shape, {}}});
+            ADD_FAILURE() << "a float32 view was taken for an integer input";
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find(std::string("is float32, the model takes ") + dtype_name(dtype)), std::string::npos)
+                << e.what();
+        }
+    }
+}
+
 TEST(Session, BadInputsAreClearErrors) {
     const Graph g = float_graph(5, 5);
     const Model model(g);

@@ -45,7 +45,7 @@ KernelPlan plan_add(const Shape& shape, const AddSpec& spec, const KernelChoice&
     check_zero_point(spec.b_zero_point, type, "add_q8: b zero point");
     const IntegerRange clamp = detail::output_clamp<T>(spec.output_zero_point, spec.output_min, spec.output_max, kWhat);
     const AddMultipliers m = add_multipliers(spec);
-    const auto& entry = detail::find_kernel(kWhat, std::is_signed_v<T> ? "s8" : "u8", choice);
+    const auto& entry = detail::find_kernel({detail::KernelFamily::add_q8, dtype_of<T>(), dtype_of<T>()}, choice);
     const auto fn = detail::kernel_function<detail::add_q8_fn>(entry);
     auto call = [elements, spec, clamp, m, fn](const void* const* inputs, void* output) {
         detail::BufferRef a_buf(static_cast<const T*>(inputs[0]), {elements});

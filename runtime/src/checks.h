@@ -55,13 +55,11 @@ void split_multipliers(const std::vector<FixedPointMultiplier>& multipliers, std
 
 // The per-output-channel arrays a kernel's epilogue reads, from a spec with the fields of
 // GemmSpec / Conv2dSpec (bias, requantization, output_multipliers, output_scales,
-// output_zero_point, output_min, output_max), checked and broadcast to `channels` entries, and the
-// kernel variant name: "u8_u8", "s8_s8" (+ "_float"), "u8_s32", "s8_s32".
+// output_zero_point, output_min, output_max), checked and broadcast to `channels` entries.
 struct PreparedOutput {
     std::vector<int32_t> bias, multipliers, shifts;
     std::vector<float> scales;
     IntegerRange clamp{0, 0};
-    std::string variant;
 };
 
 template <class A, class Out, class Spec>
@@ -76,12 +74,8 @@ PreparedOutput prepare_output(const Spec& spec, int64_t channels, const char* wh
     out.multipliers.assign(channels, 0);
     out.shifts.assign(channels, 0);
     out.scales.assign(channels, 0.0f);
-    const std::string activation = std::is_same_v<A, uint8_t> ? "u8" : "s8";
-    if constexpr (std::is_same_v<Out, int32_t>) {
-        out.variant = activation + "_s32";
-    } else {
+    if constexpr (!std::is_same_v<Out, int32_t>) {
         static_assert(std::is_same_v<A, Out>, "8-bit outputs have the activations' type");
-        out.variant = activation + "_" + activation;
         out.clamp = output_clamp<Out>(spec.output_zero_point, spec.output_min, spec.output_max, what);
         auto broadcast = [&](auto& values, const char* name) {
             if (values.size() == 1) {
@@ -104,7 +98,6 @@ PreparedOutput prepare_output(const Spec& spec, int64_t channels, const char* wh
             }
             out.scales = spec.output_scales;
             broadcast(out.scales, "output scales");
-            out.variant += "_float";
         }
     }
     return out;

@@ -223,8 +223,8 @@ KernelPlan plan_conv(const Shape& in, const PackedConvWeights& weights, const Co
                           [gemm = std::move(gemm)](const void* const* inputs, void* output) { gemm.run(inputs, output); });
     }
     detail::PreparedOutput prepared = detail::prepare_output<A, Out>(spec, w[3], kWhat);
-    const char* family = weights.depthwise() ? "depthwise_conv2d_q8" : kWhat;
-    const auto& entry = detail::find_kernel(family, prepared.variant, choice);
+    const auto family = weights.depthwise() ? detail::KernelFamily::depthwise_conv2d_q8 : detail::KernelFamily::conv2d_q8;
+    const auto& entry = detail::find_kernel({family, dtype_of<A>(), dtype_of<Out>(), spec.requantization}, choice);
     KernelPlan::Call call = weights.depthwise()
                                 ? depthwise_call<A, Out>(in, weights, plan, spec, std::move(prepared), entry)
                                 : direct_call<A, Out>(in, weights, plan, spec, std::move(prepared), entry);
@@ -254,7 +254,7 @@ void conv_im2col(Span<const A> input, const Shape& in, const PackedConvWeights& 
     detail::check_span(input, product(in), what, "input");
     detail::check_span(output, product(out), what, "output");
     check_zero_point(spec.input_zero_point, integer_range(8, std::is_signed_v<A>), "conv2d_q8_im2col: input zero point");
-    const auto& entry = detail::find_kernel("im2col_q8", std::is_signed_v<A> ? "s8" : "u8", {"", gemm_choice.isa});
+    const auto& entry = detail::find_kernel({detail::KernelFamily::im2col_q8, dtype_of<A>(), dtype_of<A>()}, {"", gemm_choice.isa});
     const auto im2col = detail::kernel_function<detail::im2col_q8_fn>(entry);
 
     const int64_t pixels = out[0] * out[1] * out[2], out_channels = w[3];

@@ -33,7 +33,7 @@ KernelPlan plan_gemm(int64_t m, const PackedWeights& b, const GemmSpec& spec, co
     }
     check_zero_point(spec.a_zero_point, integer_range(8, std::is_signed_v<A>), "gemm_q8: activation zero point");
     detail::PreparedOutput out = detail::prepare_output<A, Out>(spec, n, what);
-    const auto& entry = detail::find_kernel(what, out.variant, choice);
+    const auto& entry = detail::find_kernel({detail::KernelFamily::gemm_q8, dtype_of<A>(), dtype_of<Out>(), spec.requantization}, choice);
     const auto fn = detail::kernel_function<detail::gemm_q8_fn>(entry);
     const bool autoscheduled = std::string(entry.schedule) == "auto";
     const int32_t output_zero_point = spec.output_zero_point;

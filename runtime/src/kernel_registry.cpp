@@ -1,117 +1,153 @@
 #include "kernel_registry.h"
 
 #include <algorithm>
-#include <mutex>
-#include <unordered_map>
 
 #include "haqm_generated_kernels.h"
 
 namespace haqm::detail {
 namespace {
 
-// static_cast checks each generated function against its family's signature at compile time.
-#define HAQM_KERNEL(family, variant, schedule, isa)                                         \
-    KernelEntry{#family, #variant, #schedule, #isa,                                         \
-                reinterpret_cast<void*>(static_cast<family##_fn>(                           \
-                    &haqm_##family##_##variant##__##schedule##__##isa))},
-const KernelEntry kKernels[] = {
-#include "haqm_kernel_table.inc"
+constexpr const char* kFamilyNames[] = {
+#define HAQM_FAMILY_NAME(family, ...) #family,
+    HAQM_KERNEL_FAMILIES(HAQM_FAMILY_NAME)
+#undef HAQM_FAMILY_NAME
 };
-#undef HAQM_KERNEL
+
+constexpr const char* kIsaNames[] = {"avx512_vnni", "avx512", "avx2", "sse41", "dotprod", "neon"};
+constexpr Isa kIsaOrder[] = {Isa::avx512_vnni, Isa::avx512, Isa::avx2, Isa::sse41, Isa::dotprod, Isa::neon};
+
+DType short_type(const std::string& name) {
+    if (name == "u8") return DType::uint8;
+    if (name == "s8") return DType::int8;
+    if (name == "s32") return DType::int32;
+    throw Error("kernel table: unknown type '" + name + "' in a variant name");
+}
+
+// The variant names of generators/kernel_list.cmake: "<in>" (elementwise families, the output of
+// quantize / the input of dequantize and requantize), "<in>_<out>[_float]" (products),
+// "<in>_max" / "<in>_average" (pools).
+KernelKey parse_variant(KernelFamily family, const std::string& variant) {
+    std::vector<std::string> parts;
+    for (size_t start = 0;;) {
+        const size_t end = variant.find('_', start);
+        parts.push_back(variant.substr(start, end - start));
+        if (end == std::string::npos) break;
+        start = end + 1;
+    }
+    KernelKey key{family, short_type(parts[0]), short_type(parts[0])};
+    switch (family) {
+    case KernelFamily::quantize: key.input = DType::float32; break;
+    case KernelFamily::dequantize: key.output = DType::float32; break;
+    case KernelFamily::requantize:
+        key.input = DType::int32;
+        key.output = short_type(parts[0]);
+        break;
+    case KernelFamily::gemm_q8:
+    case KernelFamily::conv2d_q8:
+    case KernelFamily::depthwise_conv2d_q8:
+        key.output = short_type(parts.at(1));
+        if (parts.size() == 3 && parts[2] == "float") key.requantization = Requantization::float32;
+        break;
+    case KernelFamily::pool_q8: key.pool_kind = parts.at(1) == "max" ? PoolKind::max : PoolKind::average; break;
+    default: break;
+    }
+    return key;
+}
+
+Isa isa_from_name(const std::string& name) {
+    for (Isa isa : kIsaOrder) {
+        if (name == kIsaNames[static_cast<int>(isa)]) return isa;
+    }
+    throw Error("unknown instruction set '" + name + "'");
+}
 
 std::string join(const std::vector<std::string>& names) {
     std::string out;
-    for (const auto& name : names) {
-        out += (out.empty() ? "" : ", ") + name;
-    }
+    for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
     return out;
 }
 
 void add_unique(std::vector<std::string>& names, const std::string& name) {
-    if (std::find(names.begin(), names.end(), name) == names.end()) {
-        names.push_back(name);
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+}
+
+std::string key_text(const KernelKey& key) {
+    std::string text = std::string(family_name(key.family)) + " " + dtype_name(key.input) + " -> " + dtype_name(key.output);
+    if (key.family == KernelFamily::pool_q8) text += key.pool_kind == PoolKind::max ? " (max)" : " (average)";
+    if (key.requantization == Requantization::float32 && is_8bit(key.output) && key.family != KernelFamily::pool_q8) {
+        text += " (float requantization)";
     }
+    return text;
 }
 
 }  // namespace
 
-const std::vector<std::string>& supported_isa_list() {
-    // The CPU does not change while the process runs: detect once.
-    static const std::vector<std::string> names = [] {
-        std::vector<std::string> supported;
-        for (const auto& isa : compiled_isas()) {
-            if (cpu_supports(isa)) {
-                supported.push_back(isa);
-            }
-        }
-        return supported;
-    }();
-    return names;
+const char* family_name(KernelFamily family) { return kFamilyNames[static_cast<size_t>(family)]; }
+const char* isa_name(Isa isa) { return kIsaNames[static_cast<size_t>(isa)]; }
+
+const std::vector<const char*>& family_arguments(KernelFamily family) {
+    static const std::vector<std::vector<const char*>> arguments = {
+#define HAQM_FAMILY_ARGUMENTS(family, ...) {__VA_ARGS__},
+        HAQM_KERNEL_FAMILIES(HAQM_FAMILY_ARGUMENTS)
+#undef HAQM_FAMILY_ARGUMENTS
+    };
+    return arguments[static_cast<size_t>(family)];
 }
 
-namespace {
+bool KernelKey::operator==(const KernelKey& o) const {
+    // The rule matters only where a product requantizes to 8 bits, the kind only for pools.
+    const bool requantizes = is_8bit(output) && (family == KernelFamily::gemm_q8 || family == KernelFamily::conv2d_q8 ||
+                                                 family == KernelFamily::depthwise_conv2d_q8);
+    return family == o.family && input == o.input && output == o.output &&
+           (!requantizes || requantization == o.requantization) &&
+           (family != KernelFamily::pool_q8 || pool_kind == o.pool_kind);
+}
 
-const KernelEntry& search_kernel(const std::string& family, const std::string& variant, const KernelChoice& choice) {
+const std::vector<KernelEntry>& kernel_table() {
+    // static_cast checks each generated function against its family's signature at compile time.
+#define HAQM_KERNEL(family, variant, schedule, isa)                                                          \
+    KernelEntry{parse_variant(KernelFamily::family, #variant), #schedule, Isa::isa,                          \
+                reinterpret_cast<void*>(static_cast<family##_fn>(&haqm_##family##_##variant##__##schedule##__##isa)), \
+                &haqm_##family##_##variant##__##schedule##__##isa##_metadata},
+    static const std::vector<KernelEntry> table = {
+#include "haqm_kernel_table.inc"
+    };
+#undef HAQM_KERNEL
+    return table;
+}
+
+const KernelEntry& find_kernel(const KernelKey& key, const KernelChoice& choice) {
+    const std::string family = family_name(key.family);
     const std::string schedule = choice.schedule.empty() ? default_schedule(family) : choice.schedule;
-    const bool schedule_known = std::any_of(std::begin(kKernels), std::end(kKernels), [&](const KernelEntry& e) {
-        return family == e.family && schedule == e.schedule;
+    const auto& table = kernel_table();
+    const bool schedule_known = std::any_of(table.begin(), table.end(), [&](const KernelEntry& e) {
+        return e.key.family == key.family && schedule == e.schedule;
     });
     if (!schedule_known) {
         throw Error("unknown schedule '" + schedule + "' for " + family + " (known: " + join(schedules(family)) + ")");
     }
-    auto find = [&](const std::string& isa) -> const KernelEntry* {
-        for (const auto& entry : kKernels) {
-            if (family == entry.family && variant == entry.variant && schedule == entry.schedule && isa == entry.isa) {
-                return &entry;
-            }
+    const auto find = [&](Isa isa) -> const KernelEntry* {
+        for (const auto& entry : table) {
+            if (entry.key == key && schedule == entry.schedule && entry.isa == isa) return &entry;
         }
         return nullptr;
     };
     if (choice.isa.empty()) {
-        for (const auto& isa : supported_isa_list()) {
-            if (const KernelEntry* entry = find(isa)) {
-                return *entry;
-            }
+        for (Isa isa : kIsaOrder) {
+            if (!cpu_supports(isa)) continue;
+            if (const KernelEntry* entry = find(isa)) return *entry;
         }
     } else {
-        const bool compiled = std::any_of(std::begin(kKernels), std::end(kKernels),
-                                          [&](const KernelEntry& e) { return choice.isa == e.isa; });
-        if (!compiled) {
-            throw Error("instruction set '" + choice.isa + "' is not compiled in (compiled: " +
-                        join(compiled_isas()) + ")");
+        const auto compiled = compiled_isas();
+        if (std::find(compiled.begin(), compiled.end(), choice.isa) == compiled.end()) {
+            throw Error("instruction set '" + choice.isa + "' is not compiled in (compiled: " + join(compiled) + ")");
         }
-        if (!cpu_supports(choice.isa)) {
-            throw Error("instruction set '" + choice.isa + "' is not supported by this CPU");
-        }
-        if (const KernelEntry* entry = find(choice.isa)) {
-            return *entry;
-        }
+        const Isa isa = isa_from_name(choice.isa);
+        if (!cpu_supports(isa)) throw Error("instruction set '" + choice.isa + "' is not supported by this CPU");
+        if (const KernelEntry* entry = find(isa)) return *entry;
     }
-    throw Error("no " + family + " kernel for " + variant + " with schedule '" + schedule + "'" +
+    throw Error("no " + key_text(key) + " kernel with schedule '" + schedule + "'" +
                 (choice.isa.empty() ? std::string(" on this CPU") : " for instruction set '" + choice.isa + "'"));
-}
-
-}  // namespace
-
-const KernelEntry& find_kernel(const std::string& family, const std::string& variant, const KernelChoice& choice) {
-    // Called on every kernel call: the table scan (~1500 entries) is done once per choice, then
-    // remembered (entries are static; failures are not cached, so they keep their messages).
-    static std::mutex mutex;
-    static std::unordered_map<std::string, const KernelEntry*> found;
-    std::string key = family;
-    for (const std::string* part : {&variant, &choice.schedule, &choice.isa}) {
-        key += '\0';
-        key += *part;
-    }
-    {
-        std::lock_guard<std::mutex> lock(mutex);
-        const auto it = found.find(key);
-        if (it != found.end()) return *it->second;
-    }
-    const KernelEntry& entry = search_kernel(family, variant, choice);
-    std::lock_guard<std::mutex> lock(mutex);
-    found.emplace(std::move(key), &entry);
-    return entry;
 }
 
 }  // namespace haqm::detail
@@ -120,38 +156,39 @@ namespace haqm {
 
 std::vector<std::string> schedules(const std::string& family) {
     std::vector<std::string> names;
-    for (const auto& entry : detail::kKernels) {
-        if (family == entry.family) {
-            detail::add_unique(names, entry.schedule);
-        }
+    for (const auto& entry : detail::kernel_table()) {
+        if (family == detail::family_name(entry.key.family)) detail::add_unique(names, entry.schedule);
     }
     return names;
 }
 
 std::vector<std::string> compiled_isas() {
     std::vector<std::string> names;
-    for (const auto& entry : detail::kKernels) {
-        detail::add_unique(names, entry.isa);
+    for (detail::Isa isa : detail::kIsaOrder) {
+        const auto& table = detail::kernel_table();
+        if (std::any_of(table.begin(), table.end(), [&](const detail::KernelEntry& e) { return e.isa == isa; })) {
+            names.push_back(detail::isa_name(isa));
+        }
     }
     return names;
 }
 
 std::vector<std::string> supported_isas() {
-    return detail::supported_isa_list();
+    std::vector<std::string> names;
+    for (const auto& name : compiled_isas()) {
+        if (detail::cpu_supports(detail::isa_from_name(name))) names.push_back(name);
+    }
+    return names;
 }
 
 std::vector<KernelChoice> kernel_variants(const std::string& family) {
     std::vector<KernelChoice> variants;
-    for (const auto& entry : detail::kKernels) {
-        if (family != entry.family || !detail::cpu_supports(entry.isa)) {
-            continue;
-        }
+    for (const auto& entry : detail::kernel_table()) {
+        if (family != detail::family_name(entry.key.family) || !detail::cpu_supports(entry.isa)) continue;
         const bool seen = std::any_of(variants.begin(), variants.end(), [&](const KernelChoice& v) {
-            return v.schedule == entry.schedule && v.isa == entry.isa;
+            return v.schedule == entry.schedule && v.isa == detail::isa_name(entry.isa);
         });
-        if (!seen) {
-            variants.push_back({entry.schedule, entry.isa});
-        }
+        if (!seen) variants.push_back({entry.schedule, detail::isa_name(entry.isa)});
     }
     return variants;
 }

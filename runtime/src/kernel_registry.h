@@ -7,6 +7,7 @@
 #include "haqm/kernels.h"
 
 struct halide_buffer_t;
+struct halide_filter_metadata_t;
 
 namespace haqm::detail {
 
@@ -41,25 +42,78 @@ using lut_q8_fn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*);
 using im2col_q8_fn = int (*)(halide_buffer_t*, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t,
                              int32_t, halide_buffer_t*);
 
-struct KernelEntry {
-    const char* family;
-    const char* variant;
-    const char* schedule;
-    const char* isa;
-    void* function;
+// The kernel families, each with its generator's arguments in positional order (output last):
+// X(family, "argument", ...). The function types above must take them in this order;
+// tests/kernel_registry_test.cpp checks every compiled kernel's *_metadata() against this table.
+#define HAQM_KERNEL_FAMILIES(X)                                                                              \
+    X(quantize, "input", "scale", "zero_point", "quant_min", "quant_max", "output")                           \
+    X(dequantize, "input", "scale", "zero_point", "output")                                                 \
+    X(requantize, "input", "multiplier", "shift", "output_zero_point", "output_min", "output_max", "output")  \
+    X(gemm_q8, "a", "zero_points", "b_packed", "b_column_sums", "bias", "multiplier", "shift", "scale",        \
+      "output_zero_point", "output_min", "output_max", "output")                                            \
+    X(conv2d_q8, "input", "zero_points", "weights_packed", "weight_sums", "bias", "multiplier", "shift",       \
+      "scale", "kernel_w", "kernel_h", "stride_x", "stride_y", "dilation_x", "dilation_y", "pad_left",         \
+      "pad_top", "output_width", "output_height", "output_zero_point", "output_min", "output_max", "output")   \
+    X(depthwise_conv2d_q8, "input", "zero_points", "weights", "bias", "multiplier", "shift", "scale",          \
+      "channel_multiplier", "stride_x", "stride_y", "dilation_x", "dilation_y", "pad_left", "pad_top",         \
+      "output_zero_point", "output_min", "output_max", "output")                                            \
+    X(pool_q8, "input", "multiplier", "shift", "kernel_w", "kernel_h", "stride_x", "stride_y", "pad_left",    \
+      "pad_top", "count_include_pad", "input_zero_point", "output_zero_point", "output_min", "output_max",    \
+      "output")                                                                                              \
+    X(add_q8, "a", "b", "a_zero_point", "a_multiplier", "a_shift", "b_zero_point", "b_multiplier", "b_shift",  \
+      "output_multiplier", "output_shift", "output_zero_point", "output_min", "output_max", "output")         \
+    X(lut_q8, "input", "table", "output")                                                                   \
+    X(im2col_q8, "input", "zero_point", "stride_x", "stride_y", "dilation_x", "dilation_y", "pad_left",       \
+      "pad_top", "output_width", "output_height", "output")
+
+enum class KernelFamily : uint8_t {
+#define HAQM_FAMILY_ENUM(family, ...) family,
+    HAQM_KERNEL_FAMILIES(HAQM_FAMILY_ENUM)
+#undef HAQM_FAMILY_ENUM
+};
+const char* family_name(KernelFamily family);
+const std::vector<const char*>& family_arguments(KernelFamily family);
+
+// Instruction sets in their fallback order, best first (as ruy's Path): a key that names no ISA
+// gets the first one that is compiled in, run by this CPU and has the kernel.
+enum class Isa : uint8_t { avx512_vnni, avx512, avx2, sse41, dotprod, neon };
+const char* isa_name(Isa isa);
+
+// What a kernel computes, typed: the family, its element types, the requantization rule of 8-bit
+// product outputs and, for pool_q8, the kind. The generated table's variant names ("u8_u8_float",
+// "s8_average", ...; generators/kernel_list.cmake) are parsed into keys once, in
+// kernel_registry.cpp, and nowhere else.
+struct KernelKey {
+    KernelFamily family;
+    DType input;
+    DType output;
+    Requantization requantization = Requantization::fixed;
+    PoolKind pool_kind = PoolKind::max;  // pool_q8 only: max, or average (global average too)
+    bool operator==(const KernelKey& other) const;
 };
 
-// The kernel for (family, variant) with the chosen schedule and ISA; throws haqm::Error for an
-// unknown schedule or an ISA that is not compiled in or not supported by this CPU.
-const KernelEntry& find_kernel(const std::string& family, const std::string& variant, const KernelChoice& choice);
+struct KernelEntry {
+    KernelKey key;
+    const char* schedule;
+    Isa isa;
+    void* function;
+    const halide_filter_metadata_t* (*metadata)();
+};
+
+// Every compiled kernel.
+const std::vector<KernelEntry>& kernel_table();
+
+// The kernel for the key with the chosen schedule (empty: the family's default) and ISA (empty:
+// the fallback order); throws haqm::Error for an unknown schedule, an ISA that is not compiled in
+// or not supported by this CPU, or a key no kernel computes. Meant for prepare time: it scans the
+// table.
+const KernelEntry& find_kernel(const KernelKey& key, const KernelChoice& choice);
 
 template <class Fn>
 Fn kernel_function(const KernelEntry& entry) {
     return reinterpret_cast<Fn>(entry.function);
 }
 
-bool cpu_supports(const std::string& isa);
-// supported_isas() without the copy, for the per-call lookup.
-const std::vector<std::string>& supported_isa_list();
+bool cpu_supports(Isa isa);
 
 }  // namespace haqm::detail

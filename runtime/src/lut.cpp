@@ -24,7 +24,7 @@ KernelPlan plan_lookup(const Shape& shape, Span<const T> table, const KernelChoi
                     std::to_string(kLutEntries));
     }
     detail::check_span(table, kLutEntries, kWhat, "table");
-    const auto& entry = detail::find_kernel(kWhat, std::is_signed_v<T> ? "s8" : "u8", choice);
+    const auto& entry = detail::find_kernel({detail::KernelFamily::lut_q8, dtype_of<T>(), dtype_of<T>()}, choice);
     const auto fn = detail::kernel_function<detail::lut_q8_fn>(entry);
     std::vector<T> entries(table.data(), table.data() + kLutEntries);
     auto call = [elements, fn, entries = std::move(entries)](const void* const* inputs, void* output) {

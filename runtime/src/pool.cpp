@@ -110,8 +110,9 @@ KernelPlan plan_pool_kernel(const Shape& in, const Pool2dSpec& spec, const Kerne
         check_zero_point(spec.input_zero_point, integer_range(8, std::is_signed_v<T>), "pool_q8: input zero point");
         average_multipliers(spec, plan.rows.kernel * plan.cols.kernel, multipliers, shifts);
     }
-    const std::string variant = std::string(std::is_signed_v<T> ? "s8" : "u8") + (is_max ? "_max" : "_average");
-    const auto& entry = detail::find_kernel(kWhat, variant, choice);
+    const detail::KernelKey key{detail::KernelFamily::pool_q8, dtype_of<T>(), dtype_of<T>(), Requantization::fixed,
+                                is_max ? PoolKind::max : PoolKind::average};
+    const auto& entry = detail::find_kernel(key, choice);
     const auto fn = detail::kernel_function<detail::pool_q8_fn>(entry);
     auto call = [in, plan, spec, clamp, fn, multipliers = std::move(multipliers), shifts = std::move(shifts)](
                     const void* const* inputs, void* output) {

@@ -12,17 +12,6 @@ namespace haqm {
 namespace {
 
 template <class T>
-constexpr const char* variant_of() {
-    if constexpr (std::is_same_v<T, int8_t>) {
-        return "s8";
-    } else if constexpr (std::is_same_v<T, uint8_t>) {
-        return "u8";
-    } else {
-        return "s32";
-    }
-}
-
-template <class T>
 IntegerRange storage_range(int bits) {
     if constexpr (std::is_same_v<T, int32_t>) {
         return {std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()};
@@ -54,7 +43,7 @@ template <class Q>
 KernelPlan plan_quantize_to(const Shape& shape, const QuantizationSpec& spec, const KernelChoice& choice) {
     const auto view = check_spec<Q>(shape, spec, "quantize");
     const IntegerRange range = integer_range(spec.bits, std::is_signed_v<Q>);
-    const auto& entry = detail::find_kernel("quantize", variant_of<Q>(), choice);
+    const auto& entry = detail::find_kernel({detail::KernelFamily::quantize, DType::float32, dtype_of<Q>()}, choice);
     const auto fn = detail::kernel_function<detail::quantize_fn>(entry);
     auto call = [view, range, fn, scales = spec.scales, zero_points = spec.zero_points](const void* const* inputs,
                                                                                        void* output) {
@@ -83,7 +72,7 @@ void quantize_to(Span<const float> input, const Shape& shape, const Quantization
 template <class Q>
 KernelPlan plan_dequantize_from(const Shape& shape, const QuantizationSpec& spec, const KernelChoice& choice) {
     const auto view = check_spec<Q>(shape, spec, "dequantize");
-    const auto& entry = detail::find_kernel("dequantize", variant_of<Q>(), choice);
+    const auto& entry = detail::find_kernel({detail::KernelFamily::dequantize, dtype_of<Q>(), DType::float32}, choice);
     const auto fn = detail::kernel_function<detail::dequantize_fn>(entry);
     auto call = [view, fn, scales = spec.scales, zero_points = spec.zero_points](const void* const* inputs,
                                                                                  void* output) {
@@ -117,7 +106,7 @@ void requantize_to(Span<const int32_t> input, const Shape& shape, const Requanti
                                                        "requantize");
     std::vector<int32_t> multipliers, shifts;
     detail::split_multipliers(spec.multipliers, multipliers, shifts, "requantize");
-    const auto& entry = detail::find_kernel("requantize", variant_of<Q>(), choice);
+    const auto& entry = detail::find_kernel({detail::KernelFamily::requantize, DType::int32, dtype_of<Q>()}, choice);
     const auto fn = detail::kernel_function<detail::requantize_fn>(entry);
     detail::BufferRef in(input.data(), {view.inner, view.channels, view.outer});
     detail::BufferRef multiplier(multipliers.data(), {view.channels});

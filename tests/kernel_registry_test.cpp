@@ -1,0 +1,57 @@
+// The kernel table against what the generators emitted: every compiled kernel's arguments
+// (names, kinds, order) are those its family's call passes (HAQM_KERNEL_FAMILIES in
+// kernel_registry.h), so reordering a generator's inputs cannot silently swap two arguments; and
+// typed keys resolve with the documented ISA fallback order.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+#include "HalideRuntime.h"
+#include "haqm/kernels.h"
+#include "../runtime/src/kernel_registry.h"
+
+namespace haqm {
+namespace {
+
+using detail::KernelFamily;
+
+TEST(KernelRegistry, EveryKernelTakesItsFamilysArgumentsInOrder) {
+    std::set<std::string> families_seen;
+    for (const auto& entry : detail::kernel_table()) {
+        const std::vector<const char*>& expected = detail::family_arguments(entry.key.family);
+        const halide_filter_metadata_t* metadata = entry.metadata();
+        const std::string name = std::string(detail::family_name(entry.key.family)) + " " + entry.schedule + " " +
+                                 detail::isa_name(entry.isa);
+        ASSERT_EQ(metadata->num_arguments, static_cast<int>(expected.size())) << name;
+        for (size_t i = 0; i < expected.size(); ++i) {
+            const halide_filter_argument_t& argument = metadata->arguments[i];
+            EXPECT_EQ(std::string(argument.name), expected[i]) << name << ", argument " << i;
+            const bool last = i + 1 == expected.size();
+            EXPECT_EQ(argument.kind == halide_argument_kind_output_buffer, last) << name << ", argument " << i;
+        }
+        families_seen.insert(detail::family_name(entry.key.family));
+    }
+    EXPECT_EQ(families_seen.size(), 10u);  // every family of HAQM_KERNEL_FAMILIES is compiled in
+}
+
+TEST(KernelRegistry, TypedKeysResolveInTheFallbackOrder) {
+    const detail::KernelKey key{KernelFamily::gemm_q8, DType::uint8, DType::uint8, Requantization::float32};
+    const auto& best = detail::find_kernel(key, {"tiled_vec", ""});
+    EXPECT_TRUE(best.key == key);
+    EXPECT_EQ(std::string(best.schedule), "tiled_vec");
+    EXPECT_EQ(std::string(detail::isa_name(best.isa)), supported_isas().front());  // best first
+    for (const auto& isa : supported_isas()) {
+        EXPECT_EQ(std::string(detail::isa_name(detail::find_kernel(key, {"tiled_vec", isa}).isa)), isa);
+    }
+    const detail::KernelKey no_such{KernelFamily::lut_q8, DType::uint8, DType::int8};
+    try {
+        detail::find_kernel(no_such, {});
+        ADD_FAILURE() << "found a kernel for a key nothing computes";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("no lut_q8 uint8 -> int8 kernel"), std::string::npos) << e.what();
+    }
+}
+
+}  // namespace
+}  // namespace haqm
