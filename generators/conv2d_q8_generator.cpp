@@ -84,12 +84,15 @@ public:
         dot(nn, np, m) = 0;
         dot(nn, np, m) += cast<int32_t>(a_value) * cast<int32_t>(w_value);
 
-        // Sum of the activations under each window (for the weight zero point).
+        // Sum of the activations under each window (for the weight zero point); symmetric weights
+        // (zb = 0) sum nothing.
         RDom rc(0, C, "rc");
+        rc.where(zb != 0);
         Func channel_sums("channel_sums");
         channel_sums(px, py, b) = 0;
         channel_sums(px, py, b) += cast<int32_t>(a_padded(rc, px, py, b));
         RDom rt(0, kernel_w, 0, kernel_h, "rt");
+        rt.where(zb != 0);
         Func window_sums("window_sums");  // per output pixel (ox, oy, b)
         window_sums(ox, oy, b) = 0;
         window_sums(ox, oy, b) += channel_sums(ox * stride_x + rt.x * dilation_x, oy * stride_y + rt.y * dilation_y, b);

@@ -67,12 +67,14 @@ public:
         dot(nn, np, m) = 0;
         dot(nn, np, m) += cast<int32_t>(a_rows(kDepthGroup * r.y + r.x, m)) * cast<int32_t>(b_value);
 
+        // The row sums only matter with a weight zero point; symmetric weights (zb = 0) sum nothing.
+        Expr zb = zero_points(1);
         RDom rk(0, K, "rk");
+        rk.where(zb != 0);
         Func row_sums("row_sums");
         row_sums(m) = 0;
         row_sums(m) += cast<int32_t>(a_encoded(rk, m));
 
-        Expr zb = zero_points(1);
         Func column_terms("column_terms");
         column_terms(n) = bias(n) - za * b_column_sums(n) + K * za * zb;
         Expr acc = dot(n % kPanelWidth, n / kPanelWidth, m) - zb * row_sums(m) + column_terms(n);

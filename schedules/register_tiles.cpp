@@ -42,12 +42,25 @@ void schedule_register_tiles(TiledProduct& p, const RegisterTile& tile, bool vec
     // (Tasks of several row tiles each, parallel(mo, 8), measured 2x slower: the extra split
     // broke the constant-height tiles.)
     constexpr int kMinParallelRowTiles = 32;
+    // Columns split twice, into vectors and vectors into tiles, each guarded: a layer whose
+    // channel count is not a multiple of the tile width (16, 24, 40, 48 in small networks) runs its
+    // last tile as whole vectors with only the last N % lanes columns scalar. (One split by the
+    // tile width made the whole last tile scalar: a 48-channel layer ran entirely scalar on the
+    // 64-wide AVX-512 tile, 2-3x slower.)
+    Var nv("nv"), nvi("nvi");
     auto tile_output = [&](Stage s, int rows, bool parallel_columns) {
-        s.split(p.n, no, ni, tile.columns, TailStrategy::GuardWithIf)
-            .split(p.m, mo, mi, rows, TailStrategy::ShiftInwards)
-            .reorder(ni, mi, mo, no);
         if (vectorized) {
-            s.vectorize(ni, tile.lanes).unroll(mi);
+            s.split(p.n, nv, ni, tile.lanes, TailStrategy::GuardWithIf)
+                .split(nv, no, nvi, tile.columns / tile.lanes, TailStrategy::GuardWithIf)
+                .split(p.m, mo, mi, rows, TailStrategy::ShiftInwards)
+                .reorder(ni, nvi, mi, mo, no)
+                .vectorize(ni)
+                .unroll(nvi)
+                .unroll(mi);
+        } else {
+            s.split(p.n, no, ni, tile.columns, TailStrategy::GuardWithIf)
+                .split(p.m, mo, mi, rows, TailStrategy::ShiftInwards)
+                .reorder(ni, mi, mo, no);
         }
         if (parallel && parallel_columns) {
             s.parallel(no);

@@ -9,6 +9,7 @@
 #include "float_ops.h"
 #include "haqm/model.h"
 #include "ops/op.h"
+#include "passes/fuse_activations.h"
 
 namespace haqm {
 namespace {
@@ -85,8 +86,8 @@ struct Model::Prepared {
 Model::Model(Graph graph, ModelOptions options) : prepared_(std::make_unique<Prepared>()) {
     validate(graph);
     Prepared& p = *prepared_;
-    p.graph = std::move(graph);
     p.options = std::move(options);
+    p.graph = p.options.keep_all_tensors ? std::move(graph) : passes::fuse_activations(std::move(graph));
     p.plan = plan_memory(p.graph, p.options.keep_all_tensors);
     const Graph& g = p.graph;
     for (size_t i = 0; i < g.nodes.size(); ++i) {

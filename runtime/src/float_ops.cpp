@@ -7,15 +7,6 @@
 #include <limits>
 #include <vector>
 
-// The float convolution and fully connected loops also get an AVX2 build picked at load time on
-// x86-64 (the library's baseline is SSE2). Each output lane sums in the same order in both builds,
-// and ISO C++ mode keeps multiplies and adds unfused, so the results are the same bits.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HAQM_WIDE_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define HAQM_WIDE_VECTOR_CLONES
-#endif
-
 namespace haqm::detail {
 
 float activate(float x, const NodeAttributes& a) {

@@ -6,6 +6,16 @@
 
 #include "haqm/graph.h"
 
+// Loops that get an AVX2 build picked at load time on x86-64 besides the baseline one (the
+// library's baseline is SSE2): the float convolution and fully connected loops, the quantized mul.
+// Each output lane computes the same operations in the same order in both builds, and ISO C++ mode
+// keeps multiplies and adds unfused, so the results are the same bits.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HAQM_WIDE_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define HAQM_WIDE_VECTOR_CLONES
+#endif
+
 namespace haqm::detail {
 
 float activate(float x, const NodeAttributes& attrs);  // attrs.activation applied to one value

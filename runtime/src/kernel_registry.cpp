@@ -1,6 +1,7 @@
 #include "kernel_registry.h"
 
 #include <algorithm>
+#include <mutex>
 
 #include "haqm_generated_kernels.h"
 
@@ -116,7 +117,9 @@ const std::vector<KernelEntry>& kernel_table() {
     return table;
 }
 
-const KernelEntry& find_kernel(const KernelKey& key, const KernelChoice& choice) {
+namespace {
+
+const KernelEntry& search_kernel(const KernelKey& key, const KernelChoice& choice) {
     const std::string family = family_name(key.family);
     const std::string schedule = choice.schedule.empty() ? default_schedule(family) : choice.schedule;
     const auto& table = kernel_table();
@@ -148,6 +151,30 @@ const KernelEntry& find_kernel(const KernelKey& key, const KernelChoice& choice)
     }
     throw Error("no " + key_text(key) + " kernel with schedule '" + schedule + "'" +
                 (choice.isa.empty() ? std::string(" on this CPU") : " for instruction set '" + choice.isa + "'"));
+}
+
+}  // namespace
+
+const KernelEntry& find_kernel(const KernelKey& key, const KernelChoice& choice) {
+    // Plans resolve once; the one-shot calls (a plan per call) find their kernel here each time, so
+    // a found one is remembered (entries are static; failures are not, so they keep their messages).
+    struct Found {
+        KernelKey key;
+        KernelChoice choice;
+        const KernelEntry* entry;
+    };
+    static std::mutex mutex;
+    static std::vector<Found> found;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        for (const Found& f : found) {
+            if (f.key == key && f.choice.schedule == choice.schedule && f.choice.isa == choice.isa) return *f.entry;
+        }
+    }
+    const KernelEntry& entry = search_kernel(key, choice);
+    std::lock_guard<std::mutex> lock(mutex);
+    found.push_back({key, choice, &entry});
+    return entry;
 }
 
 }  // namespace haqm::detail

@@ -28,6 +28,8 @@ struct ModelOptions {
     // `schedule` field wins over both; unset ones use the target's default table.
     std::map<std::string, std::string> schedules;
     std::string isa;         // empty: the best this CPU runs
+    // Every tensor keeps its own bytes and no activation is fused into its producer (calibration
+    // and per-layer comparisons read every intermediate tensor).
     bool keep_all_tensors = false;
 };
 
@@ -38,6 +40,8 @@ public:
     Model(const Model&) = delete;
     Model& operator=(const Model&) = delete;
 
+    // The graph as it runs: activations fused into their producers (docs/architecture.md) unless
+    // the options keep every tensor.
     const Graph& graph() const;
     const MemoryPlan& memory_plan() const;
     // The kernel schedule each node runs ("" for nodes that run plain C++: reshape, concat, ...).

@@ -28,22 +28,30 @@ struct QuantizedMul {
     float scale;
     int64_t rows, channels, pixels_per_batch;
     bool broadcast;
+};
 
-    template <class T>
-    void run(const T* a, const T* b, T* out) const {
-        constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
-        for (int64_t row = 0; row < rows; ++row) {
-            const T* a_row = a + row * channels;
-            const T* b_row = b + (broadcast ? (row / pixels_per_batch) * channels : 0);
-            T* out_row = out + row * channels;
-            for (int64_t c = 0; c < channels; ++c) {
-                const float product = static_cast<float>((int32_t(a_row[c]) - za) * (int32_t(b_row[c]) - zb)) * scale;
-                const float rounded = (std::clamp(product, -1024.0f, 1024.0f) + kRound) - kRound;
-                out_row[c] = static_cast<T>(std::clamp(static_cast<int32_t>(rounded) + zo, levels.min, levels.max));
-            }
+template <class T>
+[[gnu::always_inline]] inline void mul_rows(const QuantizedMul& q, const T* a, const T* b, T* out) {
+    constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
+    for (int64_t row = 0; row < q.rows; ++row) {
+        const T* a_row = a + row * q.channels;
+        const T* b_row = b + (q.broadcast ? (row / q.pixels_per_batch) * q.channels : 0);
+        T* out_row = out + row * q.channels;
+        for (int64_t c = 0; c < q.channels; ++c) {
+            const float product = static_cast<float>((int32_t(a_row[c]) - q.za) * (int32_t(b_row[c]) - q.zb)) * q.scale;
+            const float rounded = (std::min(std::max(product, -1024.0f), 1024.0f) + kRound) - kRound;
+            out_row[c] = static_cast<T>(std::min(std::max(static_cast<int32_t>(rounded) + q.zo, q.levels.min), q.levels.max));
         }
     }
-};
+}
+
+HAQM_WIDE_VECTOR_CLONES void mul_q8(const QuantizedMul& q, bool is_signed, const uint8_t* a, const uint8_t* b, uint8_t* out) {
+    if (is_signed) {
+        mul_rows(q, reinterpret_cast<const int8_t*>(a), reinterpret_cast<const int8_t*>(b), reinterpret_cast<int8_t*>(out));
+    } else {
+        mul_rows(q, a, b, out);
+    }
+}
 
 std::unique_ptr<PreparedNode> prepare(const PrepareContext& context) {
     const NodeRef& node = context.node;
@@ -67,12 +75,8 @@ std::unique_ptr<PreparedNode> prepare(const PrepareContext& context) {
     mul.channels = mul.broadcast ? a.shape.back() : a.elements();
     mul.rows = a.elements() / mul.channels;
     mul.pixels_per_batch = mul.broadcast ? a.shape[1] * a.shape[2] : 1;
-    if (a.dtype == DType::uint8) {
-        return function_node([mul](const uint8_t* const* in, uint8_t* o) { mul.run(in[0], in[1], o); });
-    }
-    return function_node([mul](const uint8_t* const* in, uint8_t* o) {
-        mul.run(reinterpret_cast<const int8_t*>(in[0]), reinterpret_cast<const int8_t*>(in[1]), reinterpret_cast<int8_t*>(o));
-    });
+    const bool is_signed = a.dtype == DType::int8;
+    return function_node([mul, is_signed](const uint8_t* const* in, uint8_t* o) { mul_q8(mul, is_signed, in[0], in[1], o); });
 }
 
 }  // namespace
