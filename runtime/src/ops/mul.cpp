@@ -30,17 +30,25 @@ struct QuantizedMul {
     bool broadcast;
 };
 
+// The parameters are copied into locals: stores through the byte output may alias anything the
+// compiler cannot prove apart, and reloading them every element would keep the loop scalar.
 template <class T>
 [[gnu::always_inline]] inline void mul_rows(const QuantizedMul& q, const T* a, const T* b, T* out) {
     constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
-    for (int64_t row = 0; row < q.rows; ++row) {
-        const T* a_row = a + row * q.channels;
-        const T* b_row = b + (q.broadcast ? (row / q.pixels_per_batch) * q.channels : 0);
-        T* out_row = out + row * q.channels;
-        for (int64_t c = 0; c < q.channels; ++c) {
-            const float product = static_cast<float>((int32_t(a_row[c]) - q.za) * (int32_t(b_row[c]) - q.zb)) * q.scale;
-            const float rounded = (std::min(std::max(product, -1024.0f), 1024.0f) + kRound) - kRound;
-            out_row[c] = static_cast<T>(std::min(std::max(static_cast<int32_t>(rounded) + q.zo, q.levels.min), q.levels.max));
+    const int32_t za = q.za, zb = q.zb, zo = q.zo, lo = q.levels.min, hi = q.levels.max;
+    const float scale = q.scale;
+    const int64_t rows = q.rows, channels = q.channels, pixels_per_batch = q.pixels_per_batch;
+    const bool broadcast = q.broadcast;
+    for (int64_t row = 0; row < rows; ++row) {
+        const T* a_row = a + row * channels;
+        const T* b_row = b + (broadcast ? (row / pixels_per_batch) * channels : 0);
+        T* out_row = out + row * channels;
+        for (int64_t c = 0; c < channels; ++c) {
+            const float product = static_cast<float>((int32_t(a_row[c]) - za) * (int32_t(b_row[c]) - zb)) * scale;
+            // Ternaries on values, not std::min/max on references: those kept the loop scalar.
+            const float clamped = product < -1024.0f ? -1024.0f : product > 1024.0f ? 1024.0f : product;
+            const int32_t level = static_cast<int32_t>((clamped + kRound) - kRound) + zo;
+            out_row[c] = static_cast<T>(level < lo ? lo : level > hi ? hi : level);
         }
     }
 }
