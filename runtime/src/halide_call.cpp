@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "haqm/kernels.h"
+#include "thread_pool.h"
 
 namespace haqm::detail {
 
@@ -83,6 +84,7 @@ void install_halide_runtime_hooks() {
         halide_set_error_handler(record_halide_error);
         halide_set_custom_malloc(cached_malloc);
         halide_set_custom_free(cached_free);
+        install_thread_pool();
     });
 }
 
@@ -94,10 +96,9 @@ void set_num_threads(int threads) {
     if (threads < 1 || threads > 256) {
         throw Error("thread count " + std::to_string(threads) + " is out of range [1, 256]");
     }
-    // Halide 14's pool does not shrink once its workers exist: stop it, so that the next
-    // parallel kernel starts exactly `threads` workers. Not to be called while kernels run.
-    halide_shutdown_thread_pool();
-    halide_set_num_threads(threads);
+    // The kernels' parallel loops run on haqm's pool (thread_pool.cpp). Not to be called while
+    // kernels run.
+    detail::set_pool_threads(threads);
 }
 
 }  // namespace haqm
