@@ -1,9 +1,10 @@
 // Whole-model latency at batch 1: the bundled Fashion-MNIST models (tools/models/*.onnx) imported,
-// quantized (int8 per-channel weights, uint8 activations, min-max on 100 training images) and run
-// with every convolution schedule, 1 and 2 threads; haqm's FP32 path; then, in the same run, the
-// peers on the same models: PyTorch int8 (eager-mode PTQ, onednn engine) and FP32
-// (tools/peer_latency.py) and ONNX Runtime CPU on the FP32 ONNX file (bench/peers/ort_latency.mjs,
-// installed by scripts/install_peers.sh). Rows report the median latency (ms) and GOPS (2 x MACs
+// quantized (int8 per-channel weights, uint8 activations, min-max on the first 500 training images,
+// as PyTorch's PTQ in tools/torch_reference.py) and run with every convolution schedule, 1 and 2
+// threads; haqm's FP32 path; then, in the same run, the peers on the same models: PyTorch int8
+// (eager-mode PTQ, onednn engine) and FP32 (tools/peer_latency.py), and ONNX Runtime CPU on the FP32
+// ONNX file and on the QDQ int8 file of the same quantized model (tools/export_qdq.py writes it to
+// build/peers/; bench/peers/ort_latency.mjs, installed by scripts/install_peers.sh). Rows report the median latency (ms) and GOPS (2 x MACs
 // per image); peer rows report haqm's speedup over them. A summary table ends the run.
 //
 //   build/host/bench/bench_model --benchmark_out=bench_model.json --benchmark_out_format=json
@@ -55,7 +56,7 @@ std::vector<LoadedModel>& models() {
             m.float_graph = haqm::import_onnx(kSource + "/tools/models/" + name + ".onnx");
             const auto geometry = haqm::cli::model_input_geometry(m.float_graph);
             std::vector<std::vector<float>> calibration;
-            for (int64_t i = 0; i < 100; ++i) calibration.push_back(haqm::cli::image_to_input(train.image(i), geometry, m.float_graph.metadata));
+            for (int64_t i = 0; i < 500; ++i) calibration.push_back(haqm::cli::image_to_input(train.image(i), geometry, m.float_graph.metadata));
             m.int8_graph = haqm::quantize_graph(m.float_graph, calibration, {}).graph;
             m.input = haqm::cli::image_to_input(test.image(0), geometry, m.float_graph.metadata);
             m.macs = count_macs(m.float_graph);
@@ -157,13 +158,19 @@ std::map<std::string, double>& peer_ms() {
 void register_peer_row(size_t index, const std::string& peer, int threads) {
     const std::string model_name = kModels[index];
     const std::string runs = " --runs " + std::to_string(kPeerRuns) + " --threads " + std::to_string(threads);
-    const std::string command = peer == "onnxruntime-cpu"
-        ? "node " + kSource + "/bench/peers/ort_latency.mjs " + kSource + "/tools/models/" + model_name + ".onnx" + runs
-        : "/usr/bin/python3 " + kSource + "/tools/peer_latency.py " + model_name + runs;
+    const std::string ort = "node " + kSource + "/bench/peers/ort_latency.mjs ";
+    const std::string qdq = kSource + "/build/peers/" + model_name + "_qdq.onnx";
+    std::string command = "/usr/bin/python3 " + kSource + "/tools/peer_latency.py " + model_name + runs;
+    if (peer == "onnxruntime-cpu") command = ort + kSource + "/tools/models/" + model_name + ".onnx" + runs;
+    if (peer == "onnxruntime-int8") {
+        command = "{ test -f " + qdq + " || /usr/bin/python3 " + kSource + "/tools/export_qdq.py " + model_name + " " + qdq +
+                  " >/dev/null 2>&1; } && " + ort + qdq + runs;
+    }
+    const std::string reported = peer == "onnxruntime-int8" ? "onnxruntime-cpu" : peer;
     const std::string name = row_name(model_name, peer, threads);
     benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
         try {
-            const double ms = peer_median_ms(command, peer);
+            const double ms = peer_median_ms(command, reported);
             for (auto _ : state) state.SetIterationTime(ms / 1e3);
             const double macs = models()[index].macs;
             state.counters["ms"] = ms;
@@ -180,8 +187,8 @@ void register_peer_row(size_t index, const std::string& peer, int threads) {
 
 void print_summary() {
     std::printf("\nbatch-1 latency, median ms (speedup of haqm int8 default schedule over each peer)\n");
-    std::printf("%-22s %7s %10s %10s %22s %22s %22s\n", "model", "threads", "haqm int8", "haqm fp32", "PyTorch int8 onednn",
-                "PyTorch fp32", "ONNX Runtime fp32");
+    std::printf("%-22s %7s %10s %10s %22s %22s %22s %22s\n", "model", "threads", "haqm int8", "haqm fp32",
+                "PyTorch int8 onednn", "PyTorch fp32", "ONNX Runtime fp32", "ONNX Runtime int8");
     for (const auto& model : kModels) {
         for (int threads : {1, 2}) {
             const auto ms_of = [&](const std::string& what) {
@@ -197,8 +204,9 @@ void print_summary() {
                 if (found != peer_ms().end() && haqm_ms > 0) std::snprintf(text, sizeof(text), "%.3f (%.2fx)", found->second, found->second / haqm_ms);
                 return std::string(text);
             };
-            std::printf("%-22s %7d %10.3f %10.3f %22s %22s %22s\n", model.c_str(), threads, haqm_ms, ms_of("haqm_fp32"),
-                        peer("pytorch-int8-onednn").c_str(), peer("pytorch-fp32").c_str(), peer("onnxruntime-cpu").c_str());
+            std::printf("%-22s %7d %10.3f %10.3f %22s %22s %22s %22s\n", model.c_str(), threads, haqm_ms, ms_of("haqm_fp32"),
+                        peer("pytorch-int8-onednn").c_str(), peer("pytorch-fp32").c_str(), peer("onnxruntime-cpu").c_str(),
+                        peer("onnxruntime-int8").c_str());
         }
     }
 }
@@ -220,7 +228,9 @@ int main(int argc, char** argv) {
     // Peers after every haqm row: their worker threads spin after a call and would slow haqm's rows.
     for (size_t m = 0; m < kModels.size(); ++m) {
         for (int threads : {1, 2}) {
-            for (const char* peer : {"pytorch-int8-onednn", "pytorch-fp32", "onnxruntime-cpu"}) register_peer_row(m, peer, threads);
+            for (const char* peer : {"pytorch-int8-onednn", "pytorch-fp32", "onnxruntime-cpu", "onnxruntime-int8"}) {
+                register_peer_row(m, peer, threads);
+            }
         }
     }
     haqm::bench::CollectingReporter reporter;

@@ -69,9 +69,28 @@ public:
         Func a_padded("a_padded");
         a_padded(c, px, py, b) = haqm::padded_read(encoded_input, C, W, H, N, c, px - pad_left, py - pad_top, b, za, 0);
 
-        // Output pixel m and where its window starts in the padded input.
+        // Output pixel m and where its window starts in the padded input. The products divide m
+        // once per tile row, outside their reduction; the epilogue reads the coordinates from
+        // tables made once by a scatter over the output's pixels instead (dividing in every row of
+        // the epilogue took most of a 28x28x16 3x3 layer's time; reading the tables in the
+        // products' reduction loops was slower than dividing there).
         Expr x = m % output_width, y = (m / output_width) % output_height;
         Expr image = m / (output_width * output_height);
+        RDom rp(0, output_width, 0, output_height, 0, N, "rp");
+        const Expr pixel = rp.x + output_width * (rp.y + output_height * rp.z);
+        Func pixel_x("pixel_x"), pixel_y("pixel_y"), pixel_image("pixel_image");
+        pixel_x(m) = 0;
+        pixel_x(pixel) = rp.x;
+        pixel_y(m) = 0;
+        pixel_y(pixel) = rp.y;
+        pixel_image(m) = 0;
+        pixel_image(pixel) = rp.z;
+        // Clamped (the tables hold nothing else) so that bounds inference knows what is read.
+        // Halide 14's Mullapudi2016 fails internally on a scatter: the autoscheduled variant
+        // divides (the same values).
+        Expr table_x = auto_schedule ? x : clamp(pixel_x(m), 0, output_width - 1);
+        Expr table_y = auto_schedule ? y : clamp(pixel_y(m), 0, output_height - 1);
+        Expr table_image = auto_schedule ? image : clamp(pixel_image(m), 0, N - 1);
 
         // Dot products in the weights' panel coordinates, column n = 16 * np + nn.
         RDom r(0, kDepthGroup, 0, channel_groups, 0, kernel_w, 0, kernel_h, "r");  // kk, cg, kx, ky
@@ -100,7 +119,7 @@ public:
         Expr depth = kernel_w * kernel_h * C;
         Func column_terms("column_terms");
         column_terms(n) = bias(n) - za * weight_sums(n) + depth * za * zb;
-        Expr acc = dot(n % kPanelWidth, n / kPanelWidth, m) - zb * window_sums(x, y, image) + column_terms(n);
+        Expr acc = dot(n % kPanelWidth, n / kPanelWidth, m) - zb * window_sums(table_x, table_y, table_image) + column_terms(n);
         output(n, m) = haqm::epilogue(output.type(), requantization, acc,
                                       {multiplier(n), shift(n), scale(n), output_zero_point, output_min, output_max});
 
@@ -141,7 +160,8 @@ public:
 
         if (!auto_schedule) {
             haqm::ConvPipeline pipeline{{output, dot, column_terms, n, m, nn, np, r[0], {r[1], r[2], r[3]}},
-                                        a_padded, kDepthGroup * channel_groups, channel_sums, window_sums, rc};
+                                        a_padded, kDepthGroup * channel_groups, channel_sums, window_sums, rc,
+                                        {pixel_x, pixel_y, pixel_image}};
             haqm::schedule_conv(schedule, {tile_m, tile_n_vectors}, pipeline, get_target());
         }
     }

@@ -16,6 +16,8 @@ void schedule_conv(const std::string& name, const TileParams& params, ConvPipeli
     // recompute the window sums for every output channel: every schedule computes them once.
     p.channel_sums.compute_root();
     p.window_sums.compute_root();
+    // The pixel coordinate tables once per call (a scatter cannot be computed inside its consumer).
+    for (Halide::Func f : p.pixel_coordinates) f.compute_root();
     if (name == "naive") {
         // Loops as written: for each output pixel and channel, for every tap and input channel,
         // the padding decided at every tap.

@@ -1,6 +1,7 @@
 // Named schedules for conv2d_q8 (generators/conv2d_q8_generator.cpp): loop structure only.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "Halide.h"
 #include "register_tiles.h"
@@ -14,6 +15,7 @@ struct ConvPipeline {
     Halide::Func channel_sums;  // (px, py, b), update over rc
     Halide::Func window_sums;   // (ox, oy, b) per output pixel
     Halide::RDom rc;
+    std::vector<Halide::Func> pixel_coordinates;  // (m): x, y and image of output pixel m, tabulated
 };
 
 // Known names: naive, output_stationary, weight_stationary, tiled, tiled_vec, tiled_vec_c16,
