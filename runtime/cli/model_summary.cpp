@@ -28,38 +28,6 @@ std::string quant_text(const TensorQuant& quant) {
     return "per-channel(" + std::to_string(quant.scales.size()) + ")";
 }
 
-std::string window_text(const Node& node, int64_t kernel_h, int64_t kernel_w) {
-    std::string text = " " + std::to_string(kernel_h) + "x" + std::to_string(kernel_w);
-    const NodeAttributes& a = node.attrs;
-    if (a.stride_h != 1 || a.stride_w != 1) {
-        text += a.stride_h == a.stride_w ? " s" + std::to_string(a.stride_h)
-                                         : " s" + std::to_string(a.stride_h) + "x" + std::to_string(a.stride_w);
-    }
-    if (a.dilation_h != 1 || a.dilation_w != 1) text += " d" + std::to_string(a.dilation_h);
-    return text;
-}
-
-std::string op_text(const Graph& graph, const Node& node) {
-    std::string text = op_name(node.op);
-    const NodeAttributes& a = node.attrs;
-    if (node.op == OpKind::conv) {
-        const TensorInfo* weights = node.inputs.size() > 1 ? tensor_at(graph, node.inputs[1]) : nullptr;
-        if (weights && weights->shape.size() == 4) text += window_text(node, weights->shape[0], weights->shape[1]);
-        if (a.groups > 1) {
-            const bool depthwise = weights && weights->shape.size() == 4 && weights->shape[2] == 1;
-            text += depthwise ? " depthwise" : " g" + std::to_string(a.groups);
-        }
-    } else if (node.op == OpKind::max_pool || node.op == OpKind::average_pool) {
-        text += window_text(node, a.kernel_h, a.kernel_w);
-    }
-    if (node.op == OpKind::activation) return activation_name(a.activation);
-    if (a.activation != Activation::none &&
-        (node.op == OpKind::conv || node.op == OpKind::fully_connected || node.op == OpKind::add)) {
-        text += std::string(" +") + activation_name(a.activation);
-    }
-    return text;
-}
-
 std::string shapes_text(const Graph& graph, const std::vector<int32_t>& ids, bool skip_constants) {
     std::string text;
     for (int32_t id : ids) {
@@ -78,7 +46,7 @@ int64_t constant_bytes(const TensorInfo& tensor) {
 
 LayerSummary summarize_layer(const Graph& graph, const Node& node) {
     LayerSummary summary;
-    summary.op = op_text(graph, node);
+    summary.op = describe_node(graph, node);
     summary.flow = shapes_text(graph, node.inputs, true) + " -> " + shapes_text(graph, node.outputs, false);
     std::string quantization;
     if (!node.outputs.empty()) {

@@ -92,6 +92,11 @@ int64_t node_macs(const Graph& graph, const Node& node) {
     return static_cast<int64_t>(op.work(ops::NodeRef(graph, node, index < graph.nodes.size() ? index : 0)));
 }
 
+std::string describe_node(const Graph& graph, const Node& node) {
+    const size_t index = static_cast<size_t>(&node - graph.nodes.data());
+    return ops::definition(node.op).describe(ops::NodeRef(graph, node, index < graph.nodes.size() ? index : 0));
+}
+
 namespace {
 
 void check_quant(const TensorInfo& t, const std::string& what) {

@@ -176,6 +176,8 @@ std::string shape_text(const Shape& shape);  // "[1,28,28,16]"
 
 // Multiply-accumulates of a product node (conv, fully_connected), 0 for every other op.
 int64_t node_macs(const Graph& graph, const Node& node);
+// One line for people: the op and what sets it apart ("conv 3x3 s2 depthwise +relu", "hard_swish").
+std::string describe_node(const Graph& graph, const Node& node);
 
 // Output shape of `node` from its inputs' shapes (the same rules validate() checks).
 Shape infer_output_shape(const Graph& graph, const Node& node);

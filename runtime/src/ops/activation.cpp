@@ -32,10 +32,12 @@ std::unique_ptr<PreparedNode> prepare(const PrepareContext& context) {
 
 const char* kernel_family(const NodeRef& node) { return quantized_input(node) ? "lut_q8" : ""; }
 
+std::string describe(const NodeRef& node) { return activation_name(node.attrs().activation); }
+
 }  // namespace
 
 extern const OpDefinition activation_op = {
-    "activation", 1, 1, -1, {TypeRule::same_type, true}, same_shape, check, output_elements, kernel_family,
+    "activation", 1, 1, -1, {TypeRule::same_type, true}, same_shape, check, output_elements, kernel_family, describe,
     HAQM_PREPARE(prepare),
 };
 

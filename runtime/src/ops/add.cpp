@@ -38,10 +38,13 @@ std::unique_ptr<PreparedNode> prepare(const PrepareContext& context) {
 
 const char* kernel_family(const NodeRef& node) { return quantized_input(node) ? "add_q8" : ""; }
 
+std::string describe(const NodeRef& node) { return "add" + fused_text(node); }
+
 }  // namespace
 
 extern const OpDefinition add_op = {
-    "add", 2, 2, -1, {TypeRule::same_type, true}, same_shape, check, output_elements, kernel_family, HAQM_PREPARE(prepare),
+    "add", 2, 2, -1, {TypeRule::same_type, true}, same_shape, check, output_elements, kernel_family, describe,
+    HAQM_PREPARE(prepare),
 };
 
 }  // namespace haqm::ops

@@ -77,7 +77,8 @@ std::unique_ptr<PreparedNode> prepare(const PrepareContext& context) {
 }  // namespace
 
 extern const OpDefinition concat_op = {
-    "concat", 1, 1024, -1, {TypeRule::same_type}, infer_shape, check, output_elements, no_kernel, HAQM_PREPARE(prepare),
+    "concat", 1, 1024, -1, {TypeRule::same_type}, infer_shape, check, output_elements, no_kernel, op_name_only,
+    HAQM_PREPARE(prepare),
 };
 
 }  // namespace haqm::ops

@@ -85,10 +85,17 @@ std::unique_ptr<PreparedNode> prepare(const PrepareContext& context) {
     return prepare_quantized(context);
 }
 
+std::string describe(const NodeRef& node) {
+    const Shape& w = node.input(1).shape;
+    std::string text = "conv" + window_text(node, w[0], w[1]);
+    if (node.attrs().groups > 1) text += is_depthwise(node) ? " depthwise" : " g" + std::to_string(node.attrs().groups);
+    return text + fused_text(node);
+}
+
 }  // namespace
 
 extern const OpDefinition conv_op = {
-    "conv", 2, 3, 2, {TypeRule::product}, infer_shape, check, work, kernel_family, HAQM_PREPARE(prepare),
+    "conv", 2, 3, 2, {TypeRule::product}, infer_shape, check, work, kernel_family, describe, HAQM_PREPARE(prepare),
 };
 
 }  // namespace haqm::ops

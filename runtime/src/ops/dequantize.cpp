@@ -23,7 +23,8 @@ const char* kernel_family(const NodeRef&) { return "dequantize"; }
 }  // namespace
 
 extern const OpDefinition dequantize_op = {
-    "dequantize", 1, 1, -1, {TypeRule::own}, same_shape, check, output_elements, kernel_family, HAQM_PREPARE(prepare),
+    "dequantize", 1, 1, -1, {TypeRule::own}, same_shape, check, output_elements, kernel_family, op_name_only,
+    HAQM_PREPARE(prepare),
 };
 
 }  // namespace haqm::ops

@@ -69,10 +69,13 @@ std::unique_ptr<PreparedNode> prepare(const PrepareContext& context) {
     return prepare_quantized(context);
 }
 
+std::string describe(const NodeRef& node) { return "fully_connected" + fused_text(node); }
+
 }  // namespace
 
 extern const OpDefinition fully_connected_op = {
-    "fully_connected", 2, 3, 2, {TypeRule::product}, infer_shape, check, work, kernel_family, HAQM_PREPARE(prepare),
+    "fully_connected", 2, 3, 2, {TypeRule::product}, infer_shape, check, work, kernel_family, describe,
+    HAQM_PREPARE(prepare),
 };
 
 }  // namespace haqm::ops

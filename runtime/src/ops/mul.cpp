@@ -90,7 +90,8 @@ std::unique_ptr<PreparedNode> prepare(const PrepareContext& context) {
 }  // namespace
 
 extern const OpDefinition mul_op = {
-    "mul", 2, 2, -1, {TypeRule::same_type, true}, same_shape, check, output_elements, no_kernel, HAQM_PREPARE(prepare),
+    "mul", 2, 2, -1, {TypeRule::same_type, true}, same_shape, check, output_elements, no_kernel, op_name_only,
+    HAQM_PREPARE(prepare),
 };
 
 }  // namespace haqm::ops

@@ -94,6 +94,8 @@ struct OpDefinition {
     double (*work)(const NodeRef& node);
     // The kernel family the quantized path runs ("" when it runs plain C++): names its schedules.
     const char* (*kernel_family)(const NodeRef& node);
+    // One line for people (`haqm inspect`): the op and what sets it apart, e.g. "conv 3x3 s2 +relu".
+    std::string (*describe)(const NodeRef& node);
     std::unique_ptr<PreparedNode> (*prepare)(const PrepareContext& context);
 };
 
@@ -106,6 +108,10 @@ double input_elements(const NodeRef& node);
 const char* no_kernel(const NodeRef& node);
 void no_check(const NodeRef& node);
 Shape same_shape(const NodeRef& node);
+std::string op_name_only(const NodeRef& node);
+// " KHxKW[ sS][ dD]" of a window, and " +activation" when one is fused.
+std::string window_text(const NodeRef& node, int64_t kernel_h, int64_t kernel_w);
+std::string fused_text(const NodeRef& node);
 // The float path or the quantized path: is input 0 an 8-bit tensor?
 inline bool quantized_input(const NodeRef& node) { return is_8bit(node.input(0).dtype); }
 

@@ -32,6 +32,23 @@ double input_elements(const NodeRef& node) { return static_cast<double>(node.inp
 const char* no_kernel(const NodeRef&) { return ""; }
 void no_check(const NodeRef&) {}
 Shape same_shape(const NodeRef& node) { return node.input(0).shape; }
+std::string op_name_only(const NodeRef& node) { return op_name(node.node().op); }
+
+std::string window_text(const NodeRef& node, int64_t kernel_h, int64_t kernel_w) {
+    std::string text = " " + std::to_string(kernel_h) + "x" + std::to_string(kernel_w);
+    const NodeAttributes& a = node.attrs();
+    if (a.stride_h != 1 || a.stride_w != 1) {
+        text += a.stride_h == a.stride_w ? " s" + std::to_string(a.stride_h)
+                                         : " s" + std::to_string(a.stride_h) + "x" + std::to_string(a.stride_w);
+    }
+    if (a.dilation_h != 1 || a.dilation_w != 1) text += " d" + std::to_string(a.dilation_h);
+    return text;
+}
+
+std::string fused_text(const NodeRef& node) {
+    const Activation a = node.attrs().activation;
+    return a == Activation::none ? "" : std::string(" +") + activation_name(a);
+}
 
 }  // namespace haqm::ops
 

@@ -67,18 +67,24 @@ std::unique_ptr<PreparedNode> prepare(const PrepareContext& context) {
     return kernel_node(plan_pool_q8(in.shape, in.dtype, p, context.choice));
 }
 
+std::string describe_window(const NodeRef& node) {
+    return op_name(node.node().op) + window_text(node, node.attrs().kernel_h, node.attrs().kernel_w);
+}
+
 constexpr OpTraits kPoolTraits{TypeRule::same_type, false, false, true};
 
 }  // namespace
 
 extern const OpDefinition max_pool_op = {
-    "max_pool", 1, 1, -1, kPoolTraits, window_shape, check, input_elements, kernel_family, HAQM_PREPARE(prepare),
+    "max_pool", 1, 1, -1, kPoolTraits, window_shape, check, input_elements, kernel_family, describe_window,
+    HAQM_PREPARE(prepare),
 };
 extern const OpDefinition average_pool_op = {
-    "average_pool", 1, 1, -1, kPoolTraits, window_shape, check, input_elements, kernel_family, HAQM_PREPARE(prepare),
+    "average_pool", 1, 1, -1, kPoolTraits, window_shape, check, input_elements, kernel_family, describe_window,
+    HAQM_PREPARE(prepare),
 };
 extern const OpDefinition global_average_pool_op = {
-    "global_average_pool", 1, 1, -1, kPoolTraits, global_shape, check, input_elements, kernel_family,
+    "global_average_pool", 1, 1, -1, kPoolTraits, global_shape, check, input_elements, kernel_family, op_name_only,
     HAQM_PREPARE(prepare),
 };
 

@@ -26,7 +26,8 @@ const char* kernel_family(const NodeRef&) { return "quantize"; }
 }  // namespace
 
 extern const OpDefinition quantize_op = {
-    "quantize", 1, 1, -1, {TypeRule::own}, same_shape, check, output_elements, kernel_family, HAQM_PREPARE(prepare),
+    "quantize", 1, 1, -1, {TypeRule::own}, same_shape, check, output_elements, kernel_family, op_name_only,
+    HAQM_PREPARE(prepare),
 };
 
 }  // namespace haqm::ops

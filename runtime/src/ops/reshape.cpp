@@ -28,7 +28,7 @@ std::unique_ptr<PreparedNode> prepare(const PrepareContext& context) {
 
 extern const OpDefinition reshape_op = {
     "reshape", 1, 1, -1, {TypeRule::same_type, false, true, true}, infer_shape, check, output_elements, no_kernel,
-    HAQM_PREPARE(prepare),
+    op_name_only, HAQM_PREPARE(prepare),
 };
 
 }  // namespace haqm::ops

@@ -24,7 +24,8 @@ std::unique_ptr<PreparedNode> prepare(const PrepareContext& context) {
 }  // namespace
 
 extern const OpDefinition softmax_op = {
-    "softmax", 1, 1, -1, {TypeRule::own}, same_shape, check, output_elements, no_kernel, HAQM_PREPARE(prepare),
+    "softmax", 1, 1, -1, {TypeRule::own}, same_shape, check, output_elements, no_kernel, op_name_only,
+    HAQM_PREPARE(prepare),
 };
 
 }  // namespace haqm::ops

@@ -42,7 +42,7 @@ std::unique_ptr<PreparedNode> prepare(const PrepareContext& context) {
 
 extern const OpDefinition transpose_op = {
     "transpose", 1, 1, -1, {TypeRule::same_type, false, false, true}, infer_shape, check, output_elements, no_kernel,
-    HAQM_PREPARE(prepare),
+    op_name_only, HAQM_PREPARE(prepare),
 };
 
 }  // namespace haqm::ops
