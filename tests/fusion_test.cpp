@@ -38,7 +38,7 @@ Outcome run_both(const Graph& g) {
     b.run(views);
     const auto bytes = [](const Session& s) {
         const TensorView out = s.output();
-        const size_t n = dtype_storage_bytes(out.dtype, out.shape);
+        const auto n = static_cast<size_t>(dtype_storage_bytes(out.dtype, out.shape));
         return std::vector<uint8_t>(static_cast<const uint8_t*>(out.data), static_cast<const uint8_t*>(out.data) + n);
     };
     return {bytes(a), bytes(b), fused.graph().nodes.size(), unfused.graph().nodes.size()};

@@ -30,13 +30,13 @@ size_t dtype_bytes(DType dtype) {
     return static_cast<size_t>(info.bits / 8);
 }
 
-size_t dtype_storage_bytes(DType dtype, const std::vector<int64_t>& shape) {
+uint64_t dtype_storage_bytes(DType dtype, const std::vector<int64_t>& shape) {
     const DTypeInfo& info = dtype_info(dtype);
-    int64_t rows = 1;
-    for (size_t d = 0; d + 1 < shape.size(); ++d) rows *= shape[d];
-    const int64_t row = shape.empty() ? 1 : shape.back();
-    if (!info.packed) return static_cast<size_t>(rows * row) * static_cast<size_t>(info.bits / 8);
-    return static_cast<size_t>(rows) * static_cast<size_t>((row * info.bits + 7) / 8);
+    uint64_t rows = 1;
+    for (size_t d = 0; d + 1 < shape.size(); ++d) rows *= static_cast<uint64_t>(shape[d]);
+    const uint64_t row = shape.empty() ? 1 : static_cast<uint64_t>(shape.back());
+    // Whole-byte types give rows * row * bits / 8 as well: the padding applies to packed rows only.
+    return rows * ((row * static_cast<uint64_t>(info.bits) + 7) / 8);
 }
 
 bool is_quantized_dtype(DType dtype) {

@@ -219,14 +219,14 @@ std::vector<float> Session::run(const std::vector<TensorView>& given) {
                                arena_ + plan.offsets[static_cast<size_t>(g.inputs[i])]);
     }
     profile_.clear();
-    std::vector<const uint8_t*> inputs;
     for (size_t n = 0; n < p.nodes.size(); ++n) {
         const auto start = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-        inputs.clear();
+        node_inputs_.clear();
         for (const auto& location : p.inputs[n]) {
-            inputs.push_back(location.constant ? location.constant : location.offset >= 0 ? arena_ + location.offset : nullptr);
+            node_inputs_.push_back(location.constant ? location.constant
+                                                     : location.offset >= 0 ? arena_ + location.offset : nullptr);
         }
-        p.nodes[n]->run(inputs.data(), arena_ + p.output_offsets[n]);
+        p.nodes[n]->run(node_inputs_.data(), arena_ + p.output_offsets[n]);
         if (profiling_) {
             const Node& node = g.nodes[n];
             const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

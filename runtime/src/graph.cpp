@@ -54,7 +54,7 @@ int64_t TensorInfo::elements() const {
 
 size_t TensorInfo::bytes() const {
     elements();  // throws for negative or huge shapes
-    return dtype_storage_bytes(dtype, shape);
+    return static_cast<size_t>(dtype_storage_bytes(dtype, shape));
 }
 
 Shape dense_strides(const Shape& shape) {
@@ -80,22 +80,25 @@ int32_t Graph::find_tensor(const std::string& name) const {
     return -1;
 }
 
-Shape infer_output_shape(const Graph& graph, const Node& node) {
+namespace {
+// The node with its graph; `node` may also be a copy that is not in graph.nodes (index 0 then).
+ops::NodeRef node_ref(const Graph& graph, const Node& node) {
     const size_t index = static_cast<size_t>(&node - graph.nodes.data());
-    return ops::definition(node.op).infer_shape(ops::NodeRef(graph, node, index < graph.nodes.size() ? index : 0));
+    return ops::NodeRef(graph, node, index < graph.nodes.size() ? index : 0);
+}
+}  // namespace
+
+Shape infer_output_shape(const Graph& graph, const Node& node) {
+    return ops::definition(node.op).infer_shape(node_ref(graph, node));
 }
 
 int64_t node_macs(const Graph& graph, const Node& node) {
     const ops::OpDefinition& op = ops::definition(node.op);
     if (op.traits.types != ops::TypeRule::product) return 0;
-    const size_t index = static_cast<size_t>(&node - graph.nodes.data());
-    return static_cast<int64_t>(op.work(ops::NodeRef(graph, node, index < graph.nodes.size() ? index : 0)));
+    return static_cast<int64_t>(op.work(node_ref(graph, node)));
 }
 
-std::string describe_node(const Graph& graph, const Node& node) {
-    const size_t index = static_cast<size_t>(&node - graph.nodes.data());
-    return ops::definition(node.op).describe(ops::NodeRef(graph, node, index < graph.nodes.size() ? index : 0));
-}
+std::string describe_node(const Graph& graph, const Node& node) { return ops::definition(node.op).describe(node_ref(graph, node)); }
 
 namespace {
 

@@ -409,16 +409,6 @@ struct Section {
     uint64_t size = 0;
 };
 
-// Bytes a tensor takes in the file (dtype_storage_bytes, in 64-bit arithmetic: elements are at
-// most 2^40, so nothing overflows before the comparison with size_t).
-bool storage_bytes(DType dtype, const Shape& shape, uint64_t& bytes) {
-    const DTypeInfo& info = dtype_info(dtype);
-    uint64_t rows = 1;
-    for (size_t d = 0; d + 1 < shape.size(); ++d) rows *= static_cast<uint64_t>(shape[d]);
-    const uint64_t row = shape.empty() ? 1 : static_cast<uint64_t>(shape.back());
-    bytes = rows * ((row * static_cast<uint64_t>(info.bits) + 7) / 8);
-    return true;
-}
 class ModelReader {
 public:
     ModelReader(const uint8_t* file, size_t size, std::shared_ptr<const void> owner, const std::string& path)
@@ -580,8 +570,8 @@ private:
                 }
                 t.shape.push_back(dim);
             }
-            uint64_t bytes = 0;
-            if (!storage_bytes(t.dtype, t.shape, bytes) || bytes > std::numeric_limits<size_t>::max()) {
+            const uint64_t bytes = dtype_storage_bytes(t.dtype, t.shape);
+            if (bytes > std::numeric_limits<size_t>::max()) {
                 r.fail("its " + std::to_string(elements) + " elements are too large for this platform");
             }
             t.quant.scales = r.floats("scales");

@@ -59,8 +59,9 @@ const char* dtype_name(DType dtype);
 bool is_known_dtype(DType dtype);
 // Bytes per element; throws for packed types, whose size depends on the shape.
 size_t dtype_bytes(DType dtype);
-// Bytes of a dense tensor of `shape` (packed types: rows padded to whole bytes).
-size_t dtype_storage_bytes(DType dtype, const std::vector<int64_t>& shape);
+// Bytes of a dense tensor of `shape` (packed types: rows padded to whole bytes), in 64-bit
+// arithmetic so that a loader can compare it with what 32-bit size_t holds. Dimensions >= 0.
+uint64_t dtype_storage_bytes(DType dtype, const std::vector<int64_t>& shape);
 // Integer types with quantization parameters: int8, uint8 and the packed types.
 bool is_quantized_dtype(DType dtype);
 inline bool is_8bit(DType dtype) { return dtype == DType::int8 || dtype == DType::uint8; }

@@ -89,7 +89,7 @@ private:
     const Model& model_;
     std::vector<uint8_t> arena_storage_;
     uint8_t* arena_ = nullptr;  // 64-byte aligned inside arena_storage_
-    std::vector<std::vector<uint8_t>> inputs_;
+    std::vector<const uint8_t*> node_inputs_;  // the running node's input pointers, reused by run()
     bool profiling_ = false;
     std::vector<LayerTime> profile_;
 };

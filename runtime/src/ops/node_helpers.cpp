@@ -57,8 +57,8 @@ std::vector<uint8_t> activation_table(const NodeAttributes& attrs, const TensorI
     std::vector<uint8_t> table(kLutEntries);
     for (int32_t q = in_range.min; q <= in_range.max; ++q) {
         const float x = static_cast<float>(q - in.quant.zero_points[0]) * in.quant.scales[0];
-        const float y = attrs.activation == Activation::none ? x : detail::activate(x, attrs);
-        const double level = std::nearbyint(static_cast<double>(y) / out.quant.scales[0]) + out.quant.zero_points[0];
+        const double level =
+            std::nearbyint(static_cast<double>(detail::activate(x, attrs)) / out.quant.scales[0]) + out.quant.zero_points[0];
         table[static_cast<size_t>(q - in_range.min)] =
             static_cast<uint8_t>(static_cast<int32_t>(std::clamp<double>(level, out_range.min, out_range.max)));
     }
