@@ -26,7 +26,6 @@
 #include <map>
 #include <memory>
 #include <random>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -80,10 +79,8 @@ const Layer kLayers[] = {
 
 // These schedules run at a few GOPS or less: above this many MACs a row takes seconds to minutes,
 // so there they run only with HAQM_BENCH_ALL=1.
-const std::set<std::string> kSlowSchedules = {"naive", "output_stationary", "weight_stationary", "tiled", "auto"};
+// (Which ones: the `slow` trait of schedules/schedule_table.h.)
 constexpr double kSlowScheduleMacLimit = 200e6;  // every batch-1 layer here
-const std::set<std::string> kThreadedSchedules = {"tiled_vec_par", "auto"};
-const std::set<std::string> kFloatRequantizationSchedules = {"tiled_vec", "tiled_vec_par"};
 
 bool is_depthwise(const ConvShape& s) {
     return s.groups > 1;
@@ -177,9 +174,9 @@ void bench_haqm(benchmark::State& state, const Layer& layer, int batch, const st
     run();  // untimed: starts the thread pool, reports errors early
     const double gops = run_timed(state, haqm_bench::conv_ops(batched(layer, batch)), run);
     set_counters(state, gops, peak_gops);
-    std::string label = is_depthwise(layer.shape) ? "depthwise_conv2d_q8" : "conv2d_q8";
-    label += requantization == haqm::Requantization::fixed ? ", Q31 fixed-point" : ", float";
-    if (threads > 1 && kThreadedSchedules.count(schedule) == 0) {
+    const std::string family = is_depthwise(layer.shape) ? "depthwise_conv2d_q8" : "conv2d_q8";
+    std::string label = family + (requantization == haqm::Requantization::fixed ? ", Q31 fixed-point" : ", float");
+    if (threads > 1 && !haqm::schedule_traits(family, schedule).parallel) {
         label += ", single-threaded schedule";
     }
     state.SetLabel(label);
@@ -231,8 +228,9 @@ void register_rows(std::vector<Row>& rows) {
                 };
                 const Layer* l = &layer;
                 for (const std::string& schedule : haqm::schedules(family)) {
-                    const bool slow = kSlowSchedules.count(schedule) != 0;
-                    const bool single_threaded = kThreadedSchedules.count(schedule) == 0;
+                    const haqm::ScheduleTraits traits = haqm::schedule_traits(family, schedule);
+                    const bool slow = traits.slow;
+                    const bool single_threaded = !traits.parallel;
                     const double macs = haqm_bench::conv_ops(batched(layer, batch)) / 2.0;
                     const bool too_slow = slow && (batch > 1 || macs > kSlowScheduleMacLimit);
                     if (!run_slow_everywhere && (too_slow || (single_threaded && threads > 1))) {
@@ -241,7 +239,7 @@ void register_rows(std::vector<Row>& rows) {
                     add("haqm_" + schedule, [=](benchmark::State& s) {
                         bench_haqm(s, *l, batch, schedule, haqm::Requantization::fixed, threads);
                     });
-                    if (kFloatRequantizationSchedules.count(schedule) != 0) {
+                    if (traits.vectorized && traits.tile_columns == 0) {  // and a float-requantization row
                         add("haqm_" + schedule + "+float", [=](benchmark::State& s) {
                             bench_haqm(s, *l, batch, schedule, haqm::Requantization::float32, threads);
                         });

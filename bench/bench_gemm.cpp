@@ -63,14 +63,10 @@ constexpr double kOutputScale = 0.5;
 constexpr int kThreadCounts[] = {1, 2};
 constexpr double kMinSecondsPerRepetition = 0.3;
 
-// These schedules run at 1-3 GOPS: above this many MACs each of their rows takes seconds to
-// minutes, so they run there only with HAQM_BENCH_ALL=1.
+// Schedules with the `slow` trait (schedules/schedule_table.h) run at 1-3 GOPS: above this many
+// MACs each of their rows takes seconds to minutes, so they run there only with HAQM_BENCH_ALL=1.
+// Schedules without the `parallel` trait run on one thread whatever haqm::set_num_threads says.
 constexpr double kSlowScheduleMacLimit = 300e6;
-const std::set<std::string> kSlowSchedules = {"naive", "interchange", "tiled"};
-// Schedules with a parallel loop (gemm_schedules.cpp; the autoscheduler parallelizes too). The
-// others run on one thread whatever haqm::set_num_threads says.
-const std::set<std::string> kThreadedSchedules = {"tiled_vec_par", "auto"};
-const std::set<std::string> kFloatRequantizationSchedules = {"tiled_vec", "tiled_vec_par"};
 
 const char* const kOneDnnName = "onednn_u8s8u8";
 const char* const kOpenBlasName = "openblas_sgemm";
@@ -172,7 +168,7 @@ std::string haqm_label(const std::string& schedule, haqm::Requantization requant
     std::string label = "isa " + dispatched_isa(schedule) + ", u8*s8->u8, " +
                         (requantization == haqm::Requantization::fixed ? "Q31 fixed-point" : "float") +
                         " requantization";
-    if (kThreadedSchedules.count(schedule) != 0) {
+    if (haqm::schedule_traits("gemm_q8", schedule).parallel) {
         return label + ", threaded";
     }
     label += ", single-threaded schedule";
@@ -292,7 +288,8 @@ void register_rows(std::vector<Row>& rows, std::vector<Row>& skipped) {
                          [shape, threads](benchmark::State& state) { bench_onednn(state, shape, threads); });
             for (const auto& schedule : schedules) {
                 Row haqm_row = row("haqm_" + schedule, Arithmetic::int8);
-                if (kSlowSchedules.count(schedule) != 0 && shape.macs() > kSlowScheduleMacLimit &&
+                const haqm::ScheduleTraits traits = haqm::schedule_traits("gemm_q8", schedule);
+                if (traits.slow && shape.macs() > kSlowScheduleMacLimit &&
                     !run_slow_everywhere) {
                     skipped.push_back(std::move(haqm_row));
                     continue;
@@ -301,7 +298,7 @@ void register_rows(std::vector<Row>& rows, std::vector<Row>& skipped) {
                     bench_haqm(state, shape, schedule, haqm::Requantization::fixed, threads);
                 });
                 // The float requantization of the fast schedules: the same epilogue as oneDNN's.
-                if (kFloatRequantizationSchedules.count(schedule) != 0) {
+                if (traits.vectorized) {  // and a float-requantization row
                     register_row(rows, row("haqm_" + schedule + "+float", Arithmetic::int8),
                                  [shape, schedule, threads](benchmark::State& state) {
                                      bench_haqm(state, shape, schedule, haqm::Requantization::float32, threads);

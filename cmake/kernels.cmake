@@ -2,10 +2,12 @@
 # file, one header and one line of the kernel table the runtime dispatches from.
 #
 #   haqm_add_kernel(FAMILY gemm_q8 VARIANT u8_u8 GENERATOR gemm_q8 SCHEDULE tiled_vec
-#                   PARAMS a.type=uint8 output.type=uint8 [ASSEMBLY] [SKIP_ISAS isa...])
-# defines haqm_<family>_<variant>__<schedule>__<isa>() for each ISA not skipped. SCHEDULE "auto" runs the
+#                   PARAMS a.type=uint8 output.type=uint8 [ASSEMBLY] [AUTOSCHEDULE] [SKIP_ISAS isa...])
+# defines haqm_<family>_<variant>__<schedule>__<isa>() for each ISA not skipped. AUTOSCHEDULE runs the
 # Mullapudi2016 autoscheduler instead of a hand schedule (Li2018 and Adams2019 split by the
-# estimates and read outside the buffers on small shapes).
+# estimates and read outside the buffers on small shapes). The options come from the schedule's
+# row in schedules/schedule_table.h (haqm_schedule_options, cmake/schedule_table.cmake).
+include(${CMAKE_CURRENT_LIST_DIR}/schedule_table.cmake)
 
 set(HAQM_KERNEL_DIR ${CMAKE_BINARY_DIR}/kernels)
 file(MAKE_DIRECTORY ${HAQM_KERNEL_DIR})
@@ -19,7 +21,7 @@ find_file(HAQM_AUTOSCHEDULER_PLUGIN libautoschedule_mullapudi2016.so
 set(HAQM_AUTOSCHEDULER_MACHINE "machine_params=2,1048576,40")
 
 function(haqm_add_kernel)
-  cmake_parse_arguments(K "ASSEMBLY" "FAMILY;VARIANT;GENERATOR;SCHEDULE" "PARAMS;SKIP_ISAS" ${ARGN})
+  cmake_parse_arguments(K "ASSEMBLY;AUTOSCHEDULE" "FAMILY;VARIANT;GENERATOR;SCHEDULE" "PARAMS;SKIP_ISAS" ${ARGN})
   set(isas ${HAQM_ISAS})
   if(K_SKIP_ISAS)
     list(REMOVE_ITEM isas ${K_SKIP_ISAS})
@@ -34,7 +36,7 @@ function(haqm_add_kernel)
       list(APPEND outputs ${HAQM_KERNEL_DIR}/${fn}.s)
     endif()
     set(schedule_args schedule=${K_SCHEDULE})
-    if(K_SCHEDULE STREQUAL "auto")
+    if(K_AUTOSCHEDULE)
       set(schedule_args -p ${HAQM_AUTOSCHEDULER_PLUGIN} -s Mullapudi2016 auto_schedule=true ${HAQM_AUTOSCHEDULER_MACHINE})
     endif()
     add_custom_command(

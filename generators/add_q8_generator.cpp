@@ -44,7 +44,7 @@ public:
         a.set_estimates({{0, 4096}});
         b.set_estimates({{0, 4096}});
         output.set_estimates({{0, 4096}});
-        haqm::schedule_flat(schedule, output, i, get_target());
+        haqm::schedule_flat("add_q8", schedule, output, i, get_target());
     }
 
 private:

@@ -40,7 +40,7 @@ public:
             output.dim(d).set_min(0);
         }
         output.dim(0).set_stride(1);
-        haqm::schedule_im2col(schedule, output, c, get_target());
+        haqm::schedule_im2col("im2col_q8", schedule, output, c, get_target());
     }
 
 private:

@@ -27,7 +27,7 @@ public:
         table.dim(0).set_bounds(0, 256);
         input.set_estimates({{0, 4096}});
         output.set_estimates({{0, 4096}});
-        haqm::schedule_flat(schedule, output, i, get_target());
+        haqm::schedule_flat("lut_q8", schedule, output, i, get_target());
     }
 
 private:

@@ -28,7 +28,7 @@ public:
         zero_point.set_estimates({{0, 64}});
         output.set_estimates({{0, 64}, {0, 64}, {0, 16}});
         if (!auto_schedule) {
-            haqm::schedule_elementwise(schedule, output, inner, c, outer, get_target());
+            haqm::schedule_elementwise("quantize", schedule, output, inner, c, outer, get_target());
         }
     }
 

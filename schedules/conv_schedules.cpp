@@ -1,12 +1,13 @@
 #include "conv_schedules.h"
 
-#include <stdexcept>
+#include "schedule_table.h"
 
 namespace haqm {
 
 using namespace Halide;
 
 void schedule_conv(const std::string& name, const TileParams& params, ConvPipeline& p, const Target& target) {
+    const schedule_table::Row& row = schedule_table::require("conv2d_q8", name);
     TiledProduct& t = p.product;
     const RVar kk = t.kk, cg = t.outer_reduction[0], kx = t.outer_reduction[1], ky = t.outer_reduction[2];
     // Output channels are the innermost, contiguous dimension of the packed weights and the
@@ -22,6 +23,7 @@ void schedule_conv(const std::string& name, const TileParams& params, ConvPipeli
         // Loops as written: for each output pixel and channel, for every tap and input channel,
         // the padding decided at every tap.
         t.dot.compute_root();
+        branch_on_table(t);
         return;
     }
     if (name == "output_stationary") {
@@ -30,6 +32,7 @@ void schedule_conv(const std::string& name, const TileParams& params, ConvPipeli
         // for every pixel.
         t.dot.compute_at(t.output, t.m).vectorize(t.nn, lanes);
         t.dot.update().reorder(t.nn, kk, t.np, cg, kx, ky).vectorize(t.nn, lanes);
+        branch_on_table(t);
         return;
     }
     if (name == "weight_stationary") {
@@ -37,26 +40,17 @@ void schedule_conv(const std::string& name, const TileParams& params, ConvPipeli
         // applied at every output pixel; the accumulators of the whole output live in memory.
         t.dot.compute_root().vectorize(t.nn, lanes);
         t.dot.update().reorder(t.nn, kk, t.m, t.np, cg, kx, ky).vectorize(t.nn, lanes);
+        branch_on_table(t);
         return;
     }
-    // tiled_vec_c16 / tiled_vec_c32: tiled_vec with register tiles 16 or 32 output channels wide
-    // and as tall as the registers allow, for layers with few output channels (the default
-    // tile is 64 wide on AVX-512 and aarch64, so a 16-channel layer would compute 4x its work).
+    // The register-tiled rest: tiled, tiled_vec, tiled_vec_par, and tiled_vec_c16 / tiled_vec_c32,
+    // tiled_vec with register tiles 16 or 32 output channels wide (the row's tile columns) and as
+    // tall as the registers allow, for layers with few output channels (the default tile is 64
+    // wide on AVX-512 and aarch64, so a 16-channel layer would compute 4x its work).
     TileParams tile_params = params;
-    std::string base = name;
-    for (int columns : {16, 32}) {
-        if (name == "tiled_vec_c" + std::to_string(columns)) {
-            tile_params.tile_columns = columns;
-            base = "tiled_vec";
-        }
-    }
-    const bool vectorized = base == "tiled_vec" || base == "tiled_vec_par";
-    const bool parallel = base == "tiled_vec_par";
-    if (!vectorized && base != "tiled") {
-        throw std::invalid_argument("conv2d_q8: unknown schedule '" + name +
-                                    "' (known: naive, output_stationary, weight_stationary, tiled, tiled_vec, "
-                                    "tiled_vec_c16, tiled_vec_c32, tiled_vec_par, auto)");
-    }
+    if (row.tile_columns != 0) tile_params.tile_columns = row.tile_columns;
+    const bool vectorized = row.has(schedule_table::kVectorized);
+    const bool parallel = row.has(schedule_table::kParallel);
     const RegisterTile tile = register_tile(tile_params, target);
     schedule_register_tiles(t, tile, vectorized, parallel);
     // The padded input, its channel sums and the window sums once for the whole tensor.

@@ -18,9 +18,8 @@ struct ConvPipeline {
     std::vector<Halide::Func> pixel_coordinates;  // (m): x, y and image of output pixel m, tabulated
 };
 
-// Known names: naive, output_stationary, weight_stationary, tiled, tiled_vec, tiled_vec_c16,
-// tiled_vec_c32 (narrow register tiles), tiled_vec_par
-// ("auto" is the autoscheduler, applied by the generator instead of calling this).
+// The names are conv2d_q8's rows of schedules/schedule_table.h ("auto" is the autoscheduler,
+// applied by the generator instead of calling this); others throw std::invalid_argument.
 void schedule_conv(const std::string& name, const TileParams& params, ConvPipeline& p, const Halide::Target& target);
 
 }  // namespace haqm

@@ -1,24 +1,22 @@
 #include "depthwise_schedules.h"
 
-#include <stdexcept>
+#include "schedule_table.h"
 
 namespace haqm {
 
 using namespace Halide;
 
 void schedule_depthwise(const std::string& name, DepthwisePipeline& p, const Target& target) {
+    const schedule_table::Row& row = schedule_table::require("depthwise_conv2d_q8", name);
     // The per-channel weight terms once, not inside every output's loop (Halide's default).
     p.w_centered.compute_root();
     p.channel_terms.compute_root();
     if (name == "naive") {
-        // Loops as written; the padding decided at every tap.
+        // Loops as written; the padding decided at every tap (a fused table: a copy of them).
+        if (p.use_table.defined()) p.output.specialize(p.use_table);
         return;
     }
-    const bool parallel = name == "tiled_vec_par";
-    if (name != "tiled_vec" && !parallel) {
-        throw std::invalid_argument("depthwise_conv2d_q8: unknown schedule '" + name +
-                                    "' (known: naive, tiled_vec, tiled_vec_par)");
-    }
+    const bool parallel = row.has(schedule_table::kParallel);
     // Channels are contiguous in input, weights and output (NHWC): vectors run along them. A
     // tile of four output pixels by one channel vector keeps four accumulators in registers
     // while the taps stream past; each weight vector loaded serves the four pixels.
@@ -37,6 +35,12 @@ void schedule_depthwise(const std::string& name, DepthwisePipeline& p, const Tar
     };
     // Rows narrower than a tile (7x7 and smaller maps stay whole-tiled down to 4 columns).
     const Expr width = p.output.output_buffer().dim(1).extent();
+    // A fused activation table gets its own copy of the same loops, the first branch.
+    if (p.use_table.defined()) {
+        Stage with_table = p.output.specialize(p.use_table);
+        tile(with_table.specialize(width < kPixels), false);
+        tile(with_table, true);
+    }
     tile(p.output.specialize(width < kPixels), false);
     tile(p.output, true);
 

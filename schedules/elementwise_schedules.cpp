@@ -1,16 +1,14 @@
 #include "elementwise_schedules.h"
 
-#include <stdexcept>
+#include "schedule_table.h"
 
 namespace haqm {
 
 using namespace Halide;
 
-void schedule_elementwise(const std::string& name, Func output, const Var& inner, const Var& channel,
-                          const Var& outer, const Target& target) {
-    if (name != "default") {
-        throw std::invalid_argument("unknown elementwise schedule '" + name + "' (known: default)");
-    }
+void schedule_elementwise(const std::string& family, const std::string& name, Func output, const Var& inner,
+                          const Var& channel, const Var& outer, const Target& target) {
+    schedule_table::require(family, name);  // "default" is the only one
     const int lanes = target.natural_vector_size<float>();
     Expr inner_extent = output.output_buffer().dim(0).extent();
     Expr channel_extent = output.output_buffer().dim(1).extent();
@@ -19,22 +17,19 @@ void schedule_elementwise(const std::string& name, Func output, const Var& inner
         .vectorize(channel, lanes, TailStrategy::ShiftInwards);
 }
 
-void schedule_im2col(const std::string& name, Func output, const Var& c, const Target& target) {
-    if (name != "default") {
-        throw std::invalid_argument("unknown im2col schedule '" + name + "' (known: default)");
-    }
+void schedule_im2col(const std::string& family, const std::string& name, Func output, const Var& c,
+                     const Target& target) {
+    schedule_table::require(family, name);  // "default" is the only one
     const Expr channels = output.output_buffer().dim(0).extent();
     for (int lanes = target.natural_vector_size<uint8_t>(); lanes >= 8; lanes /= 2) {
         output.specialize(channels >= lanes).vectorize(c, lanes, TailStrategy::ShiftInwards);
     }
 }
 
-void schedule_flat(const std::string& name, Func output, const Var& i, const Target& target) {
-    if (name == "naive") {
-        return;
-    }
-    if (name != "default") {
-        throw std::invalid_argument("unknown flat elementwise schedule '" + name + "' (known: naive, default)");
+void schedule_flat(const std::string& family, const std::string& name, Func output, const Var& i,
+                   const Target& target) {
+    if (!schedule_table::require(family, name).has(schedule_table::kVectorized)) {
+        return;  // naive
     }
     // GuardWithIf rather than ShiftInwards: the last vector is not recomputed over values already
     // written, so an output that aliases an input still reads only inputs.

@@ -1,6 +1,6 @@
 #include "gemm_schedules.h"
 
-#include <stdexcept>
+#include "schedule_table.h"
 
 namespace haqm {
 
@@ -8,9 +8,11 @@ using namespace Halide;
 
 void schedule_gemm(const std::string& name, const TileParams& params, GemmPipeline& p, const Target& target) {
     TiledProduct& t = p.product;
+    const schedule_table::Row& row = schedule_table::require("gemm_q8", name);
     if (name == "naive") {
         // Every Func inlined or at root; dot's loops in the written order m, n, k (i-j-k): the
         // inner k loop walks a weight column, one element per 4-byte group of 4*N bytes.
+        branch_on_table(t);
         return;
     }
     if (name == "interchange") {
@@ -18,15 +20,12 @@ void schedule_gemm(const std::string& name, const TileParams& params, GemmPipeli
         // of N products (re-use distance 1 instead of N*K), and the weight row and the output
         // row are walked contiguously, so each cache line is used fully before it leaves.
         t.dot.update().reorder(t.kk, t.nn, t.np, t.outer_reduction[0], t.m);
+        branch_on_table(t);
         return;
     }
-    const bool vectorized = name == "tiled_vec" || name == "tiled_vec_par";
-    if (!vectorized && name != "tiled") {
-        throw std::invalid_argument("gemm_q8: unknown schedule '" + name +
-                                    "' (known: naive, interchange, tiled, tiled_vec, tiled_vec_par, auto)");
-    }
+    const bool vectorized = row.has(schedule_table::kVectorized);
     const RegisterTile tile = register_tile(params, target);
-    schedule_register_tiles(t, tile, vectorized, name == "tiled_vec_par");
+    schedule_register_tiles(t, tile, vectorized, row.has(schedule_table::kParallel));
     // Activations encoded and zero padded once for the whole matrix, row sums likewise.
     p.a_rows.compute_root();
     p.row_sums.compute_root();

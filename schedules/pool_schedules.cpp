@@ -1,21 +1,18 @@
 #include "pool_schedules.h"
 
-#include <stdexcept>
+#include "schedule_table.h"
 
 namespace haqm {
 
 using namespace Halide;
 
 void schedule_pool(const std::string& name, PoolPipeline& p, const Target& target) {
+    const schedule_table::Row& row = schedule_table::require("pool_q8", name);
     if (name == "naive") {
         // Loops as written: one window reduced per output value.
         return;
     }
-    const bool parallel = name == "tiled_vec_par";
-    if (name != "tiled_vec" && !parallel) {
-        throw std::invalid_argument("pool_q8: unknown schedule '" + name +
-                                    "' (known: naive, tiled_vec, tiled_vec_par)");
-    }
+    const bool parallel = row.has(schedule_table::kParallel);
     // Channels are contiguous (NHWC): vectors run along them. Per output pixel, the window is
     // reduced into one row of channel accumulators, taps outermost, so every tap is one dense
     // vector load per channel vector. GuardWithIf keeps the channel tails exact: reductions must

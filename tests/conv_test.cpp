@@ -38,6 +38,7 @@ GemmSpec requantization_of(const Conv2dSpec& s) {
     g.output_zero_point = s.output_zero_point;
     g.output_min = s.output_min;
     g.output_max = s.output_max;
+    g.output_table = s.output_table;
     return g;
 }
 
@@ -45,14 +46,16 @@ GemmSpec requantization_of(const Conv2dSpec& s) {
 enum class Algorithm { direct, im2col };
 
 template <class A, class Out>
-void expect_conv_matches(const ConvCase& c, const std::vector<A>& input, const std::vector<int8_t>& weights,
+void expect_conv_matches(ConvCase c, const std::vector<A>& input, const std::vector<int8_t>& weights,
                          const KernelChoice& choice, Algorithm algorithm = Algorithm::direct) {
+    if (std::is_same_v<Out, int32_t>) c.spec.output_table.clear();  // tables are for 8-bit outputs
     const Shape out = conv2d_output_shape(c.input, c.weights, c.spec);
     SCOPED_TRACE("in " + std::to_string(c.input[1]) + "x" + std::to_string(c.input[2]) + "x" +
                  std::to_string(c.input[3]) + " kernel " + std::to_string(c.weights[0]) + "x" +
                  std::to_string(c.weights[1]) + " out channels " + std::to_string(c.weights[3]) + " stride " +
                  std::to_string(c.spec.stride_h) + " dilation " + std::to_string(c.spec.dilation_h) + " groups " +
-                 std::to_string(c.spec.groups) + (c.spec.same_padding ? " same" : "") + " schedule " +
+                 std::to_string(c.spec.groups) + (c.spec.same_padding ? " same" : "") +
+                 (c.spec.output_table.empty() ? "" : " table") + " schedule " +
                  choice.schedule + " isa " + choice.isa);
     std::vector<Out> result(out[0] * out[1] * out[2] * out[3]);
     if (algorithm == Algorithm::direct) {
@@ -102,6 +105,7 @@ ConvCase random_conv_case(int64_t size, int64_t in_channels, int64_t out_channel
         c.spec.bias = random_ints<int32_t>(out_channels, -50000, 50000);
     }
     c.spec.requantization = random_int(0, 1) ? Requantization::float32 : Requantization::fixed;
+    if (random_int(0, 1)) c.spec.output_table = random_ints<uint8_t>(kLutEntries, 0, 255);  // fused activation
     const double typical = 128.0 * 128.0 * std::sqrt(static_cast<double>(kernel * kernel * in_channels / groups));
     for (int64_t i = 0; i < out_channels; ++i) {
         const double real = (0.3 + 3.0 * random_int(0, 1000) / 1000.0) * 100.0 / typical;
@@ -306,6 +310,22 @@ TEST(ConvErrors, BadParametersAreClearErrors) {
                       Span<uint8_t>(output.data(), 3));
         },
         "output holds 3 elements");
+    Conv2dSpec short_table = spec;
+    short_table.output_table.assign(100, 0);
+    testing::expect_error(
+        [&] {
+            conv2d_q8(Span<const uint8_t>(input), in, Span<const int8_t>(weights), w, short_table, Span<uint8_t>(output));
+        },
+        "output table has 100 entries, needs 256");
+    Conv2dSpec int32_table = spec;
+    int32_table.output_table.assign(256, 0);
+    std::vector<int32_t> accumulators(output.size());
+    testing::expect_error(
+        [&] {
+            conv2d_q8(Span<const uint8_t>(input), in, Span<const int8_t>(weights), w, int32_table,
+                      Span<int32_t>(accumulators));
+        },
+        "an output table needs an 8-bit output");
 }
 
 }  // namespace

@@ -163,12 +163,13 @@ TEST_P(QuantizedGraphTest, EveryQuantizedOpMatchesTheOracle) {
                                         : reference::add(as_values<uint8_t>(ints(c1)), as_values<uint8_t>(ints(c2)), add_spec);
     ASSERT_EQ(ints(sum), add_expected);
 
-    // hard-swish: each level through the float function, rounded half to even, saturated
+    // hard-swish: each level through the float function, quantized (float32 division, ties to
+    // even, saturated)
     const auto sum_values = ints(sum), hs_values = ints(hs);
     for (size_t i = 0; i < sum_values.size(); ++i) {
         const float v = sc(sum) * static_cast<float>(sum_values[i] - zpo(sum));
         const float f = v * std::max(0.0f, std::min(1.0f, v / 6.0f + 0.5f));
-        const int32_t want = std::clamp(static_cast<int32_t>(std::nearbyint(double(f) / sc(hs))) + zpo(hs), qmin, qmax);
+        const int32_t want = reference::quantize_value(f, sc(hs), zpo(hs), qmin, qmax);
         ASSERT_EQ(hs_values[i], want) << "hard-swish element " << i;
     }
 

@@ -5,6 +5,8 @@
 
 #include "graph_fixtures.h"
 #include "haqm/model.h"
+#include "haqm/model_format.h"
+#include "test_support.h"
 
 namespace haqm {
 namespace {
@@ -103,11 +105,100 @@ TEST(Fusion, QuantizedReluAndClipBecomeTheEpiloguesClamp) {
     }
 }
 
+// Rule 3: table activations (and relu / clip that change the parameters) after conv run in the
+// conv kernel's epilogue; after add they stay apart (add_q8 has no table).
+TEST(Fusion, QuantizedTableActivationsRunInTheConvEpilogue) {
+    for (DType dtype : {DType::uint8, DType::int8}) {
+        for (Activation first : {Activation::hard_swish, Activation::sigmoid, Activation::tanh, Activation::hard_sigmoid,
+                                 Activation::relu, Activation::clip}) {
+            const Outcome o = run_both(conv_add_graph(dtype, first, Activation::relu, false));
+            EXPECT_EQ(o.unfused_nodes, 4u);
+            EXPECT_EQ(o.fused_nodes, 3u) << activation_name(first);  // conv + table; add; relu (new parameters)
+            EXPECT_EQ(o.fused, o.unfused) << dtype_name(dtype) << " " << activation_name(first);
+        }
+    }
+}
+
+// x -> depthwise 3x3 conv -> hard_swish -> fully connected -> sigmoid -> output (uint8): the
+// depthwise kernels and gemm_q8 (fully connected) take the table too.
+Graph depthwise_fc_graph() {
+    Graph g;
+    const int32_t x = g.add_tensor(activation("x", DType::uint8, {1, 4, 4, 8}, 0.05f, 120));
+    const int32_t d = g.add_tensor(activation("d", DType::uint8, {1, 4, 4, 8}, 0.04f, 128));
+    const int32_t d_act = g.add_tensor(activation("d_act", DType::uint8, {1, 4, 4, 8}, 0.03f, 20));
+    const int32_t flat = g.add_tensor(activation("flat", DType::uint8, {1, 128}, 0.03f, 20));
+    const int32_t f = g.add_tensor(activation("f", DType::uint8, {1, 10}, 0.1f, 128));
+    const int32_t f_act = g.add_tensor(activation("f_act", DType::uint8, {1, 10}, 1.0f / 256, 0));
+    TensorInfo dw = constant("dw", DType::int8, {3, 3, 1, 8}, random_ints<int8_t>(72, -127, 127));
+    dw.quant = {{0.02f}, {0}, 0, 8};
+    TensorInfo fw = constant("fw", DType::int8, {128, 10}, random_ints<int8_t>(1280, -127, 127));
+    fw.quant = {{0.003f}, {0}, 0, 8};
+    const int32_t dw_id = g.add_tensor(dw), fw_id = g.add_tensor(fw);
+    Node conv = node("dw", OpKind::conv, {x, dw_id, -1}, d);
+    conv.attrs.groups = 8;
+    conv.attrs.pad_top = conv.attrs.pad_left = conv.attrs.pad_bottom = conv.attrs.pad_right = 1;
+    g.nodes.push_back(conv);
+    Node a1 = node("hswish", OpKind::activation, {d}, d_act);
+    a1.attrs.activation = Activation::hard_swish;
+    g.nodes.push_back(a1);
+    g.nodes.push_back(node("flatten", OpKind::reshape, {d_act}, flat));
+    g.nodes.push_back(node("fc", OpKind::fully_connected, {flat, fw_id, -1}, f));
+    Node a2 = node("sigmoid", OpKind::activation, {f}, f_act);
+    a2.attrs.activation = Activation::sigmoid;
+    g.nodes.push_back(a2);
+    g.inputs = {x};
+    g.outputs = {f_act};
+    return g;
+}
+
+TEST(Fusion, QuantizedTableActivationsRunInDepthwiseAndFullyConnectedEpilogues) {
+    for (int trial = 0; trial < 3; ++trial) {
+        const Outcome o = run_both(depthwise_fc_graph());
+        EXPECT_EQ(o.unfused_nodes, 5u);
+        EXPECT_EQ(o.fused_nodes, 3u);
+        EXPECT_EQ(o.fused, o.unfused);
+    }
+}
+
+// Every conv schedule runs the fused table (the autoscheduled kernels through the runtime's
+// lookup after the call, product_call.h).
+TEST(Fusion, EveryConvScheduleAppliesTheTable) {
+    const Graph g = conv_add_graph(DType::uint8, Activation::hard_swish, Activation::relu, false);
+    const TensorInfo& in = g.tensors[static_cast<size_t>(g.inputs[0])];
+    const std::vector<uint8_t> input = random_ints<uint8_t>(in.bytes(), 0, 255);
+    const std::vector<TensorView> views{{input.data(), in.dtype, in.shape, {}}};
+    ModelOptions keep;
+    keep.keep_all_tensors = true;
+    const Model unfused(g, keep);
+    Session reference(unfused);
+    reference.run(views);
+    const TensorView expected = reference.output();
+    const size_t n = static_cast<size_t>(dtype_storage_bytes(expected.dtype, expected.shape));
+    const auto* want = static_cast<const uint8_t*>(expected.data);
+    for (const std::string& schedule : schedules("conv2d_q8")) {
+        ModelOptions options;
+        options.schedules["conv"] = schedule;
+        const Model fused(g, options);
+        ASSERT_EQ(fused.graph().nodes.size(), 3u);
+        Session s(fused);
+        s.run(views);
+        const auto* got = static_cast<const uint8_t*>(s.output().data);
+        EXPECT_EQ(std::vector<uint8_t>(got, got + n), std::vector<uint8_t>(want, want + n)) << schedule;
+    }
+}
+
+// A prepared graph with a fused table cannot be written: its file would lose the parameters between
+// the product and the table.
+TEST(Fusion, APreparedGraphWithATableIsNotSaved) {
+    const Model fused(conv_add_graph(DType::uint8, Activation::sigmoid, Activation::relu, false));
+    testing::expect_error([&] { serialize_model(fused.graph()); }, "has an activation table fused in at prepare time");
+}
+
 TEST(Fusion, WhatARuleExcludesStaysApart) {
-    // Quantized activations that change the parameters, or need a table, keep their nodes.
-    EXPECT_EQ(run_both(conv_add_graph(DType::uint8, Activation::relu, Activation::relu, false)).fused_nodes, 4u);
+    // Quantized activations after add that change the parameters or need a table keep their nodes.
+    EXPECT_EQ(run_both(conv_add_graph(DType::uint8, Activation::relu, Activation::relu, false)).fused_nodes, 3u);
     const Outcome table = run_both(conv_add_graph(DType::uint8, Activation::hard_swish, Activation::sigmoid, true));
-    EXPECT_EQ(table.fused_nodes, 4u);
+    EXPECT_EQ(table.fused_nodes, 3u);  // the conv takes hard_swish, the add not sigmoid
     EXPECT_EQ(table.fused, table.unfused);
     // A product output that something else reads too, or that is a graph output, is not rewritten.
     Graph shared = conv_add_graph(DType::float32, Activation::relu, Activation::relu, true);

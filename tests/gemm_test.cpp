@@ -60,14 +60,19 @@ GemmData<A> random_case(const GemmShape& s, bool per_channel) {
     if (random_int(0, 2) == 0) {  // fused ReLU as a clamp at the zero point
         d.spec.output_min = d.spec.output_zero_point;
     }
+    if (random_int(0, 1)) {  // a fused activation table (8-bit outputs; expect_matches_reference drops it for int32)
+        d.spec.output_table = random_ints<uint8_t>(kLutEntries, 0, 255);
+    }
     return d;
 }
 
 template <class A, class Out>
-void expect_matches_reference(const GemmData<A>& d, const KernelChoice& choice) {
+void expect_matches_reference(GemmData<A> d, const KernelChoice& choice) {
+    if (std::is_same_v<Out, int32_t>) d.spec.output_table.clear();
     SCOPED_TRACE("M=" + std::to_string(d.m) + " K=" + std::to_string(d.k) + " N=" + std::to_string(d.n) +
                  " schedule=" + choice.schedule + " isa=" + choice.isa +
-                 (d.spec.requantization == Requantization::float32 ? " float" : " fixed"));
+                 (d.spec.requantization == Requantization::float32 ? " float" : " fixed") +
+                 (d.spec.output_table.empty() ? "" : " table"));
     const PackedWeights packed(d.b, d.k, d.n, d.b_zero_point);
     std::vector<Out> out(d.m * d.n);
     gemm_q8(Span<const A>(d.a), d.m, packed, d.spec, Span<Out>(out), choice);
@@ -185,7 +190,7 @@ INSTANTIATE_TEST_SUITE_P(AllSchedulesAndIsas, GemmTest, ::testing::ValuesIn(all_
                              return testing::param_name(std::get<0>(info.param) + "_" + std::get<1>(info.param));
                          });
 
-TEST(GemmKernels, EveryScheduleTheIssueNamesIsCompiled) {
+TEST(GemmKernels, EveryScheduleTheIssueNamesIsCompiled) {  // (kernel_registry_test: all of the table)
     const auto names = schedules("gemm_q8");
     for (const char* name : {"naive", "interchange", "tiled", "tiled_vec", "tiled_vec_par", "auto"}) {
         EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;

@@ -10,6 +10,7 @@
 #include "HalideRuntime.h"
 #include "haqm/kernels.h"
 #include "../runtime/src/kernel_registry.h"
+#include "../schedules/schedule_table.h"
 
 namespace haqm {
 namespace {
@@ -33,6 +34,35 @@ TEST(KernelRegistry, EveryKernelTakesItsFamilysArgumentsInOrder) {
         families_seen.insert(detail::family_name(entry.key.family));
     }
     EXPECT_EQ(families_seen.size(), 10u);  // every family of HAQM_KERNEL_FAMILIES is compiled in
+}
+
+// The build reads schedules/schedule_table.h too (cmake/schedule_table.cmake): each family has
+// exactly the schedules its rows name compiled in, and the traits the benches read are the rows'.
+TEST(KernelRegistry, CompiledSchedulesAreTheScheduleTable) {
+    std::set<std::string> families;
+    for (const auto& entry : detail::kernel_table()) families.insert(detail::family_name(entry.key.family));
+    for (const std::string& family : families) {
+        std::set<std::string> from_table;
+        for (const schedule_table::Row& row : schedule_table::kRows) {
+            if (family == row.family) from_table.insert(row.name);
+        }
+        const auto compiled = schedules(family);
+        EXPECT_EQ(std::set<std::string>(compiled.begin(), compiled.end()), from_table) << family;
+        ASSERT_TRUE(schedule_table::find(family, default_schedule(family))) << family;
+    }
+    EXPECT_EQ(default_schedule("conv2d_q8"), "tiled_vec_par");
+    EXPECT_EQ(serial_schedule("conv2d_q8", "tiled_vec_par"), "tiled_vec");
+    EXPECT_EQ(serial_schedule("conv2d_q8", "tiled_vec_c16"), "tiled_vec_c16");
+    const ScheduleTraits c16 = schedule_traits("conv2d_q8", "tiled_vec_c16");
+    EXPECT_TRUE(c16.vectorized && !c16.parallel && !c16.slow);
+    EXPECT_EQ(c16.tile_columns, 16);
+    EXPECT_TRUE(schedule_traits("gemm_q8", "naive").slow);
+    try {
+        schedule_traits("gemm_q8", "tiled_vec_c16");
+        ADD_FAILURE() << "gemm_q8 has no tiled_vec_c16";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("known: naive, interchange"), std::string::npos) << e.what();
+    }
 }
 
 TEST(KernelRegistry, TypedKeysResolveInTheFallbackOrder) {

@@ -54,16 +54,22 @@ void split_multipliers(const std::vector<FixedPointMultiplier>& multipliers, std
     }
 }
 
+int64_t checked_elements(const Shape& shape, const char* what) {
+    int64_t count = 1;
+    for (int64_t d : shape) {
+        if (d <= 0 || count > std::numeric_limits<int32_t>::max() / d) {
+            throw Error(std::string(what) + (d <= 0 ? ": a dimension is " + std::to_string(d)
+                                                    : std::string(": tensor has more than 2^31 - 1 elements")));
+        }
+        count *= d;
+    }
+    return count;
+}
+
 }  // namespace haqm::detail
 
 namespace haqm {
-namespace {
-int64_t elements_of(const Shape& shape) {
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
-    return n;
-}
-}  // namespace
+using detail::checked_elements;
 
 void KernelPlan::check(size_t index, DType dtype, const void* data, size_t size, size_t count) const {
     const std::string what(what_);
@@ -76,7 +82,7 @@ void KernelPlan::check(size_t index, DType dtype, const void* data, size_t size,
         throw Error(what + ": input " + std::to_string(index) + " is " + dtype_name(dtype) + ", the plan takes " +
                     dtype_name(operand.dtype));
     }
-    const int64_t needed = elements_of(operand.shape);
+    const int64_t needed = checked_elements(operand.shape, what_);
     const std::string name = "input " + std::to_string(index);
     detail::check_span(Span<const uint8_t>(static_cast<const uint8_t*>(data), size), needed, what_, name.c_str());
 }
@@ -87,7 +93,7 @@ void KernelPlan::check_output(DType dtype, const void* data, size_t size) const 
         throw Error(what + ": the output is " + std::string(dtype_name(dtype)) + ", the plan makes " +
                     dtype_name(output_.dtype));
     }
-    const int64_t needed = elements_of(output_.shape);
+    const int64_t needed = checked_elements(output_.shape, what_);
     detail::check_span(Span<const uint8_t>(static_cast<const uint8_t*>(data), size), needed, what_, "output");
 }
 

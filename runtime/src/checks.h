@@ -21,6 +21,10 @@ struct ChannelView {
 // (1, or shape[axis]); `what` names the operation in messages.
 ChannelView channel_view(const Shape& shape, size_t parameter_count, int axis, const char* what);
 
+// The element count of a kernel operand's shape; throws "<what>: tensor has more than 2^31 - 1
+// elements" beyond what the kernels index with int32 (the dimensions must be positive).
+int64_t checked_elements(const Shape& shape, const char* what);
+
 // Throws unless the span is non-null and holds at least `needed` elements.
 template <class T>
 void check_span(Span<T> span, int64_t needed, const char* what, const char* name) {
@@ -56,10 +60,14 @@ void split_multipliers(const std::vector<FixedPointMultiplier>& multipliers, std
 // The per-output-channel arrays a kernel's epilogue reads, from a spec with the fields of
 // GemmSpec / Conv2dSpec (bias, requantization, output_multipliers, output_scales,
 // output_zero_point, output_min, output_max), checked and broadcast to `channels` entries.
+// The fused activation table is always kLutEntries bytes (zeros, with use_table false, when there
+// is none: the kernels take the buffer either way).
 struct PreparedOutput {
     std::vector<int32_t> bias, multipliers, shifts;
     std::vector<float> scales;
     IntegerRange clamp{0, 0};
+    std::vector<uint8_t> table = std::vector<uint8_t>(kLutEntries, 0);
+    bool use_table = false;
 };
 
 template <class A, class Out, class Spec>
@@ -74,6 +82,17 @@ PreparedOutput prepare_output(const Spec& spec, int64_t channels, const char* wh
     out.multipliers.assign(channels, 0);
     out.shifts.assign(channels, 0);
     out.scales.assign(channels, 0.0f);
+    if (!spec.output_table.empty()) {
+        if (spec.output_table.size() != kLutEntries) {
+            throw Error(op + ": the output table has " + std::to_string(spec.output_table.size()) + " entries, needs " +
+                        std::to_string(kLutEntries));
+        }
+        if constexpr (std::is_same_v<Out, int32_t>) {
+            throw Error(op + ": an output table needs an 8-bit output, not int32");
+        }
+        out.table = spec.output_table;
+        out.use_table = true;
+    }
     if constexpr (!std::is_same_v<Out, int32_t>) {
         static_assert(std::is_same_v<A, Out>, "8-bit outputs have the activations' type");
         out.clamp = output_clamp<Out>(spec.output_zero_point, spec.output_min, spec.output_max, what);

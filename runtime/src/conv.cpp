@@ -66,14 +66,7 @@ void check_rank(const Shape& shape, const char* name) {
     }
 }
 
-int64_t product(const Shape& shape) {
-    int64_t p = 1;
-    for (int64_t d : shape) {
-        require(p <= std::numeric_limits<int32_t>::max() / d, "tensor has more than 2^31 - 1 elements");
-        p *= d;
-    }
-    return p;
-}
+int64_t product(const Shape& shape) { return detail::checked_elements(shape, kWhat); }
 
 // The checked geometry of one convolution: output shape and the leading paddings.
 struct ConvPlan {
@@ -113,13 +106,8 @@ GemmSpec group_gemm_spec(const Conv2dSpec& spec, int64_t first, int64_t count) {
     g.output_zero_point = spec.output_zero_point;
     g.output_min = spec.output_min;
     g.output_max = spec.output_max;
+    g.output_table = spec.output_table;
     return g;
-}
-
-// A 1x1 convolution with unit strides, no padding and one group: a plain matrix product.
-bool is_pointwise(const Shape& w, const ConvPlan& plan, const Conv2dSpec& spec) {
-    const bool no_padding = plan.pad_top == 0 && plan.pad_left == 0 && spec.pad_bottom == 0 && spec.pad_right == 0;
-    return w[0] == 1 && w[1] == 1 && spec.stride_h == 1 && spec.stride_w == 1 && spec.groups == 1 && no_padding;
 }
 
 // Pointwise convolutions run gemm_q8's kernels for the schedules both families have (the loop
@@ -147,13 +135,14 @@ KernelPlan::Call depthwise_call(const Shape& in, const PackedConvWeights& weight
         detail::BufferRef multiplier_buf(prepared.multipliers.data(), {w[3]});
         detail::BufferRef shift_buf(prepared.shifts.data(), {w[3]});
         detail::BufferRef scale_buf(prepared.scales.data(), {w[3]});
+        detail::BufferRef table_buf(prepared.table.data(), {kLutEntries});
         detail::BufferRef out_buf(static_cast<Out*>(output), {out[3], out[2], out[1], out[0]});
         detail::run_kernel(what, [&] {
             return fn(in_buf.get(), zero_points_buf.get(), w_buf.get(), bias_buf.get(), multiplier_buf.get(),
                       shift_buf.get(), scale_buf.get(), static_cast<int32_t>(w[3] / in[3]), spec.stride_w,
                       spec.stride_h, spec.dilation_w, spec.dilation_h, static_cast<int32_t>(plan.pad_left),
                       static_cast<int32_t>(plan.pad_top), spec.output_zero_point, prepared.clamp.min,
-                      prepared.clamp.max, out_buf.get());
+                      prepared.clamp.max, table_buf.get(), prepared.use_table, out_buf.get());
         });
     };
 }
@@ -183,6 +172,7 @@ KernelPlan::Call direct_call(const Shape& in, const PackedConvWeights& weights, 
                                              {1, in_channels, in_channels * in[2], in_channels * in[2] * in[1]});
                     detail::BufferRef zero_points_buf(zero_points.data(), {2});
                     detail::ProductBuffers product(packed, columns);
+                    detail::BufferRef table_buf(prepared.table.data(), {kLutEntries});
                     detail::BufferRef out_buf(out_data, {columns.count, m_run}, {1, row_stride});
                     detail::run_kernel(kWhat, [&] {
                         return fn(in_buf.get(), zero_points_buf.get(), product.weights.get(),
@@ -192,10 +182,11 @@ KernelPlan::Call direct_call(const Shape& in, const PackedConvWeights& weights, 
                                   spec.dilation_h, static_cast<int32_t>(plan.pad_left),
                                   static_cast<int32_t>(plan.pad_top), static_cast<int32_t>(out_shape[2]),
                                   static_cast<int32_t>(out_shape[1]), spec.output_zero_point, prepared.clamp.min,
-                                  prepared.clamp.max, out_buf.get());
+                                  prepared.clamp.max, table_buf.get(), prepared.use_table, out_buf.get());
                     });
                 });
         }
+        if (autoscheduled) detail::apply_output_table(prepared, static_cast<Out*>(output), pixels, out_channels, out_channels);
     };
 }
 
@@ -212,7 +203,7 @@ KernelPlan plan_conv(const Shape& in, const PackedConvWeights& weights, const Co
     product(in);
     product(plan.output);
     check_zero_point(spec.input_zero_point, integer_range(8, std::is_signed_v<A>), "conv2d_q8: input zero point");
-    if (is_pointwise(w, plan, spec) && !weights.depthwise() && runs_as_gemm(choice)) {
+    if (conv2d_is_pointwise(w, spec) && runs_as_gemm(choice)) {
         // The NHWC input is already the M x C activation matrix of gemm_q8: no padded copy, no
         // window sums.
         const int64_t pixels = plan.output[0] * plan.output[1] * plan.output[2];

@@ -16,34 +16,25 @@ namespace {
 
 // The default schedule table: which schedule a quantized node runs when nobody chose one
 // (bench_model's rows and docs/performance.md "Whole models" are the measurements behind it).
-// - Convolutions with 16 or 32 output channels per group take the narrow register tiles made for
-//   them on AVX-512 (3x3, 28x28x16 -> 16: 25 us against 31 with the 64-wide tile), except pointwise
-//   ones, which run gemm_q8's tiles as matrix products (14x14x48 -> 16: 3.2 us against 8.3 with
-//   the narrow direct tile).
+// - The op's own rows first (OpDefinition::default_schedule; conv's narrow tiles, ops/conv.cpp).
 // - Nodes with little work run single-threaded: below ~4 M multiply-accumulates (or elements for
 //   pools) waking the second thread costs more than it saves (MobileNet-v3 on 2 threads: 0.55 ms
 //   with the parallel defaults, 0.31 ms without).
-// - Everything else: the family's own default.
+// - Everything else: the family's own default (schedules/schedule_table.h).
 constexpr double kParallelMinWork = 4e6;
 
 std::string default_schedule_for(const ops::NodeRef& node, const std::string& family) {
-    const auto pointwise = [&] {
-        const NodeAttributes& a = node.attrs();
-        const Shape& w = node.input(1).shape;
-        return w[0] == 1 && w[1] == 1 && a.stride_h == 1 && a.stride_w == 1 && a.groups == 1 && a.pad_top == 0 &&
-               a.pad_left == 0 && a.pad_bottom == 0 && a.pad_right == 0;
-    };
-    if (family == "conv2d_q8" && !pointwise()) {
-        const auto& isas = supported_isas();
-        const bool wide_tiles = !isas.empty() && isas.front().rfind("avx512", 0) == 0;
-        const int64_t group_out = node.input(1).shape[3] / node.attrs().groups;
-        if (wide_tiles && group_out <= 16) return "tiled_vec_c16";
-        if (wide_tiles && group_out <= 32) return "tiled_vec_c32";
+    const ops::OpDefinition& op = ops::definition(node.node().op);
+    if (op.default_schedule) {
+        std::string own = op.default_schedule(node, family);
+        if (!own.empty()) return own;
     }
+    const std::string family_default = default_schedule(family);
+    const std::string serial = serial_schedule(family, family_default);
     const auto names = schedules(family);
-    const bool has_serial = std::find(names.begin(), names.end(), "tiled_vec") != names.end();
-    const double work = ops::definition(node.node().op).work(node);
-    if (has_serial && default_schedule(family) == "tiled_vec_par" && work < kParallelMinWork) return "tiled_vec";
+    const bool has_serial = std::find(names.begin(), names.end(), serial) != names.end();
+    const double work = op.work(node);
+    if (has_serial && serial != family_default && work < kParallelMinWork) return serial;
     return "";
 }
 

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "haqm_generated_kernels.h"
+#include "schedule_table.h"
 
 namespace haqm::detail {
 namespace {
@@ -220,11 +221,30 @@ std::vector<KernelChoice> kernel_variants(const std::string& family) {
     return variants;
 }
 
-std::string default_schedule(const std::string& family) {
-    // The product and pooling kernels' fastest; the elementwise ones' vectorized schedule.
-    const bool has_threaded_tiles = family == "gemm_q8" || family == "conv2d_q8" ||
-                                    family == "depthwise_conv2d_q8" || family == "pool_q8";
-    return has_threaded_tiles ? "tiled_vec_par" : "default";
+std::string default_schedule(const std::string& family) { return schedule_table::default_name(family); }
+
+ScheduleTraits schedule_traits(const std::string& family, const std::string& schedule) {
+    const schedule_table::Row* row = schedule_table::find(family, schedule);
+    if (!row) {
+        throw Error("unknown schedule '" + schedule + "' for " + family + " (known: " +
+                    schedule_table::names_of(family) + ")");
+    }
+    ScheduleTraits t;
+    t.vectorized = row->has(schedule_table::kVectorized);
+    t.parallel = row->has(schedule_table::kParallel);
+    t.autoscheduled = row->has(schedule_table::kAutoscheduled);
+    t.slow = row->has(schedule_table::kSlow);
+    t.tile_columns = row->tile_columns;
+    return t;
+}
+
+std::string serial_schedule(const std::string& family, const std::string& schedule) {
+    const std::string suffix = "_par";
+    const bool named_parallel = schedule.size() > suffix.size() &&
+                                schedule.compare(schedule.size() - suffix.size(), suffix.size(), suffix) == 0;
+    if (!named_parallel) return schedule;
+    const std::string serial = schedule.substr(0, schedule.size() - suffix.size());
+    return schedule_table::find(family, serial) ? serial : schedule;
 }
 
 }  // namespace haqm

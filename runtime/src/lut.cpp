@@ -1,11 +1,14 @@
 // lut_q8 entry points and build_lut, the tables of quantized activations (plain C++).
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "checks.h"
+#include "float_ops.h"
+#include "function_table.h"
 #include "halide_call.h"
 #include "haqm/kernels.h"
 #include "kernel_registry.h"
@@ -46,17 +49,15 @@ void lookup(Span<const T> input, const Shape& shape, Span<const T> table, Span<T
     plan.run(inputs, output.data());
 }
 
-// The activations in float32, as the ONNX operators compute them.
-float activation(LutFunction f, float x) {
+// The graph's activation for each table function (float_ops.cpp computes them all; hard_sigmoid
+// with ONNX's default alpha and beta, NodeAttributes' defaults).
+NodeAttributes activation_of(LutFunction f) {
+    NodeAttributes a;
     switch (f) {
-        case LutFunction::hard_sigmoid:
-            return std::max(0.0f, std::min(1.0f, 0.2f * x + 0.5f));
-        case LutFunction::hard_swish:
-            return x * std::max(0.0f, std::min(1.0f, (1.0f / 6.0f) * x + 0.5f));
-        case LutFunction::sigmoid:
-            return 1.0f / (1.0f + std::exp(-x));
-        case LutFunction::tanh:
-            return std::tanh(x);
+        case LutFunction::hard_sigmoid: a.activation = Activation::hard_sigmoid; return a;
+        case LutFunction::hard_swish: a.activation = Activation::hard_swish; return a;
+        case LutFunction::sigmoid: a.activation = Activation::sigmoid; return a;
+        case LutFunction::tanh: a.activation = Activation::tanh; return a;
     }
     throw Error("build_lut: unknown function");
 }
@@ -80,16 +81,12 @@ std::vector<T> build_lut(LutFunction f, float in_scale, int32_t in_zp, float out
     check_scale(out_scale, "build_lut: output scale");
     check_zero_point(in_zp, range, "build_lut: input zero point");
     check_zero_point(out_zp, range, "build_lut: output zero point");
-    std::vector<T> table;
-    table.reserve(kLutEntries);
-    for (int32_t q = range.min; q <= range.max; ++q) {
-        const float x = static_cast<float>(q - in_zp) * in_scale;
-        // std::nearbyint rounds half to even in the default rounding mode; the clamp in double
-        // saturates before the conversion, which could not represent out-of-range values.
-        const double rounded = std::nearbyint(static_cast<double>(activation(f, x) / out_scale));
-        const double value = std::clamp<double>(rounded + out_zp, range.min, range.max);
-        table.push_back(static_cast<T>(value));
-    }
+    const NodeAttributes attrs = activation_of(f);
+    const std::vector<uint8_t> bytes = detail::function_table([&](float x) { return detail::activate(x, attrs); },
+                                                              std::is_signed_v<T>, in_scale, in_zp, out_scale, out_zp,
+                                                              range);
+    std::vector<T> table(kLutEntries);
+    std::memcpy(table.data(), bytes.data(), kLutEntries);
     return table;
 }
 KernelPlan plan_lut_q8(const Shape& shape, DType type, Span<const uint8_t> table, const KernelChoice& choice) {

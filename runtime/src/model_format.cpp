@@ -237,6 +237,9 @@ void write_nodes(ByteWriter& w, const Graph& graph) {
         const Node& n = graph.nodes[i];
         const std::string what = "node " + std::to_string(i) + " '" + n.name + "'";
         const NodeAttributes& a = n.attrs;
+        if (!a.fused_table_input.empty()) {
+            throw Error(what + " has an activation table fused in at prepare time: save the graph before preparing it");
+        }
         const size_t record = w.begin_record();
         w.string(n.name, what + " name");
         w.u8(op_file_code(n.op));

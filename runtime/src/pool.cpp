@@ -67,14 +67,7 @@ PoolPlan plan_pool(const Shape& in, const Pool2dSpec& spec) {
     return {{in[0], rows.out, cols.out, in[3]}, rows, cols};
 }
 
-int64_t element_count(const Shape& shape) {
-    int64_t count = 1;
-    for (int64_t d : shape) {
-        require(count <= std::numeric_limits<int32_t>::max() / d, "tensor has more than 2^31 - 1 elements");
-        count *= d;
-    }
-    return count;
-}
+int64_t element_count(const Shape& shape) { return detail::checked_elements(shape, kWhat); }
 
 // M[count - 1] = input_scale / (output_scale * count) for every window count up to `taps`.
 void average_multipliers(const Pool2dSpec& spec, int64_t taps, std::vector<int32_t>& multipliers,

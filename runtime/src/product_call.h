@@ -60,6 +60,22 @@ void run_product(bool autoscheduled, int64_t m, int64_t padded_n, const ColumnAr
     }
 }
 
+// The fused activation table for autoscheduled kernels, which leave it out (Mullapudi2016 fails
+// internally on its condition, generators/requantization.h): each of the `rows` x `columns`
+// outputs (rows `row_stride` apart) looked up after the call. Nothing without a table.
+template <class Out>
+void apply_output_table(const PreparedOutput& prepared, Out* output, int64_t rows, int64_t columns, int64_t row_stride) {
+    if constexpr (!std::is_same_v<Out, int32_t>) {
+        if (!prepared.use_table) return;
+        constexpr int32_t type_min = std::is_signed_v<Out> ? -128 : 0;
+        for (int64_t r = 0; r < rows; ++r) {
+            for (Out* v = output + r * row_stride; v != output + r * row_stride + columns; ++v) {
+                *v = static_cast<Out>(prepared.table[static_cast<size_t>(int32_t(*v) - type_min)]);
+            }
+        }
+    }
+}
+
 // The buffers every product kernel takes besides its activations and output: the packed weights in
 // their (kk, nn, ko, np) panel layout and the per-column arrays.
 struct ProductBuffers {

@@ -205,6 +205,10 @@ std::vector<int32_t> requantize_gemm(const std::vector<int64_t>& acc, int64_t n,
                                                                    : spec.output_multipliers[column];
             y[i] = requantize_value(value, mult, spec.output_zero_point, lo, hi);
         }
+        if (!spec.output_table.empty()) {  // the fused activation table: entry q - min, read as the type
+            const uint8_t entry = spec.output_table[static_cast<size_t>(y[i] - type.min)];
+            y[i] = is_signed ? static_cast<int32_t>(static_cast<int8_t>(entry)) : static_cast<int32_t>(entry);
+        }
     }
     return y;
 }

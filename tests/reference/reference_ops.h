@@ -33,7 +33,8 @@ std::vector<int32_t> requantize(const std::vector<int32_t>& x, const Shape& shap
                                 bool is_signed);
 
 // Integer GEMM: a (M x K), b (K x N) both row-major, exact int64 accumulation; returns the
-// int32 accumulators (asserting they fit); requantize_gemm applies the spec's rule per column.
+// int32 accumulators (asserting they fit); requantize_gemm applies the spec's rule per column,
+// then its output table if it has one.
 template <class A>
 std::vector<int64_t> gemm_accumulators(const std::vector<A>& a, const std::vector<int8_t>& b, int64_t m, int64_t k,
                                        int64_t n, int32_t a_zero_point, int32_t b_zero_point,

@@ -132,6 +132,11 @@ struct NodeAttributes {
     float alpha = 0.2f, beta = 0.5f;  // hard_sigmoid: max(0, min(1, alpha * x + beta))
     float clip_min = -std::numeric_limits<float>::infinity();
     float clip_max = std::numeric_limits<float>::infinity();
+    // A quantized table activation (sigmoid, hard_swish, ...) fused into a conv or fully connected
+    // node at prepare time (runtime/src/passes/fuse_activations.cpp): the parameters of the tensor
+    // between the two, which the product requantizes to before the table. Empty otherwise; graphs
+    // holding one are prepared graphs, which the .haqm writer refuses.
+    TensorQuant fused_table_input;
     // concat, softmax
     int axis = 0;
     // transpose

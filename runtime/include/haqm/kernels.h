@@ -171,6 +171,9 @@ struct GemmSpec {
     int32_t output_zero_point = 0;
     std::optional<int32_t> output_min;
     std::optional<int32_t> output_max;
+    // Empty, or kLutEntries entries: an activation table the epilogue applies to each 8-bit
+    // output q (entry q - type minimum, as lut_q8), fused into the kernel.
+    std::vector<uint8_t> output_table;
 };
 inline constexpr int64_t kMaxGemmDepth = 32768;  // keeps every int32 accumulator exact
 
@@ -205,7 +208,24 @@ struct Conv2dSpec {
     int32_t output_zero_point = 0;
     std::optional<int32_t> output_min;
     std::optional<int32_t> output_max;
+    std::vector<uint8_t> output_table;  // as GemmSpec::output_table
 };
+
+// The two shapes of convolution with kernels of their own, decided here once:
+// depthwise: one input channel per group (depthwise_conv2d_q8 runs it);
+inline bool conv2d_is_depthwise(const Shape& weights_hwio, int groups) {
+    return weights_hwio.size() == 4 && groups > 1 && weights_hwio[2] == 1;
+}
+// pointwise: 1x1, unit strides, no padding, one group, a plain matrix product of the NHWC input
+// (gemm_q8's kernels run it for the schedules gemm_q8 has). SAME padding of such a kernel pads
+// nothing.
+inline bool conv2d_is_pointwise(const Shape& weights_hwio, const Conv2dSpec& spec) {
+    const Shape& w = weights_hwio;
+    const bool no_padding =
+        spec.same_padding || (spec.pad_top == 0 && spec.pad_left == 0 && spec.pad_bottom == 0 && spec.pad_right == 0);
+    return w.size() == 4 && w[0] == 1 && w[1] == 1 && spec.stride_h == 1 && spec.stride_w == 1 && spec.groups == 1 &&
+           no_padding;
+}
 
 // {N, OH, OW, C_out} for an NHWC input and HWIO weights; throws haqm::Error for a bad stride,
 // dilation, padding, group count, channel mismatch or a kernel larger than the padded input.
@@ -221,7 +241,7 @@ public:
     const Shape& shape() const { return shape_; }
     int groups() const { return groups_; }
     int32_t zero_point() const { return zero_point_; }
-    bool depthwise() const { return groups_ > 1 && shape_[2] == 1; }
+    bool depthwise() const { return conv2d_is_depthwise(shape_, groups_); }
     const std::vector<PackedWeights>& per_group() const { return per_group_; }
     const std::vector<int8_t>& depthwise_weights() const { return depthwise_weights_; }
 
@@ -364,6 +384,19 @@ std::vector<std::string> schedules(const std::string& family);  // e.g. "gemm_q8
 std::vector<std::string> compiled_isas();                       // best first
 std::vector<std::string> supported_isas();                      // the compiled ones this CPU runs
 std::string default_schedule(const std::string& family);
+// What a named schedule is, from schedules/schedule_table.h (the one table of schedule names);
+// throws haqm::Error for a name the family does not have.
+struct ScheduleTraits {
+    bool vectorized = false;     // vector loops
+    bool parallel = false;       // runs on the thread pool (set_num_threads)
+    bool autoscheduled = false;  // Mullapudi2016 chose its loops
+    bool slow = false;           // a few GOPS at most (benches keep it to small shapes)
+    int tile_columns = 0;        // register tile width it forces (0: the target's default)
+};
+ScheduleTraits schedule_traits(const std::string& family, const std::string& schedule);
+// The same loops without the parallel one (tiled_vec for tiled_vec_par); the schedule itself when
+// it has no serial counterpart.
+std::string serial_schedule(const std::string& family, const std::string& schedule);
 // Every (schedule, isa) compiled for the family that this CPU can run.
 std::vector<KernelChoice> kernel_variants(const std::string& family);
 

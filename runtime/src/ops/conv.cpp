@@ -42,7 +42,31 @@ double work(const NodeRef& node) {
     return output_elements(node) * static_cast<double>(w[0] * w[1] * w[2]);
 }
 
-bool is_depthwise(const NodeRef& node) { return node.attrs().groups > 1 && node.input(1).shape[2] == 1; }
+bool is_depthwise(const NodeRef& node) { return conv2d_is_depthwise(node.input(1).shape, node.attrs().groups); }
+
+// The node's window as the kernel API's spec (no requantization yet).
+Conv2dSpec geometry_of(const NodeRef& node) {
+    const NodeAttributes& a = node.attrs();
+    Conv2dSpec s;
+    s.stride_h = a.stride_h, s.stride_w = a.stride_w, s.dilation_h = a.dilation_h, s.dilation_w = a.dilation_w;
+    s.pad_top = a.pad_top, s.pad_left = a.pad_left, s.pad_bottom = a.pad_bottom, s.pad_right = a.pad_right;
+    s.groups = a.groups;
+    return s;
+}
+
+// Convolutions with 16 or 32 output channels per group take the narrow register tiles made for them
+// on AVX-512 (3x3, 28x28x16 -> 16: 25 us against 31 with the 64-wide tile), except pointwise ones,
+// which run gemm_q8's tiles as matrix products (14x14x48 -> 16: 3.2 us against 8.3 with the
+// narrow direct tile). (bench_model's rows and docs/performance.md are the measurements.)
+std::string default_schedule(const NodeRef& node, const std::string& family) {
+    if (family != "conv2d_q8" || conv2d_is_pointwise(node.input(1).shape, geometry_of(node))) return "";
+    const auto& isas = supported_isas();
+    const bool wide_tiles = !isas.empty() && isas.front().rfind("avx512", 0) == 0;
+    const int64_t group_out = node.input(1).shape[3] / node.attrs().groups;
+    if (wide_tiles && group_out <= 16) return "tiled_vec_c16";
+    if (wide_tiles && group_out <= 32) return "tiled_vec_c32";
+    return "";
+}
 
 const char* kernel_family(const NodeRef& node) {
     if (!quantized_input(node)) return "";
@@ -67,12 +91,9 @@ std::unique_ptr<PreparedNode> prepare_quantized(const PrepareContext& context) {
     const TensorInfo& out = node.output();
     check_weight_zero_points(node, w);
     if (out.dtype != in.dtype && out.dtype != DType::int32) node.fail("input and output must have the same 8-bit type");
-    const NodeAttributes& a = node.attrs();
-    auto weights = std::make_shared<PackedConvWeights>(w.constant->as<int8_t>(), w.shape, a.groups, w.quant.zero_points[0]);
-    Conv2dSpec s;
-    s.stride_h = a.stride_h, s.stride_w = a.stride_w, s.dilation_h = a.dilation_h, s.dilation_w = a.dilation_w;
-    s.pad_top = a.pad_top, s.pad_left = a.pad_left, s.pad_bottom = a.pad_bottom, s.pad_right = a.pad_right;
-    s.groups = a.groups;
+    auto weights = std::make_shared<PackedConvWeights>(w.constant->as<int8_t>(), w.shape, node.attrs().groups,
+                                                       w.quant.zero_points[0]);
+    Conv2dSpec s = geometry_of(node);
     s.input_zero_point = in.quant.zero_points[0];
     s.weight_zero_point = w.quant.zero_points[0];
     if (node.has_input(2)) s.bias = constant_int32(node.input(2));
@@ -96,6 +117,7 @@ std::string describe(const NodeRef& node) {
 
 extern const OpDefinition conv_op = {
     "conv", 2, 3, 2, {TypeRule::product}, infer_shape, check, work, kernel_family, describe, HAQM_PREPARE(prepare),
+    HAQM_PREPARE(default_schedule),
 };
 
 }  // namespace haqm::ops

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "../float_ops.h"
+#include "../function_table.h"
 
 namespace haqm::ops {
 
@@ -41,10 +42,7 @@ std::pair<std::optional<int32_t>, std::optional<int32_t>> fused_range(const Node
     if (a.activation == Activation::none) return {r.min, r.max};
     const float scale = out.quant.scales[0];
     const int32_t zp = out.quant.zero_points[0];
-    const auto level = [&](float v) {
-        const double q = std::nearbyint(static_cast<double>(v) / scale) + zp;
-        return static_cast<int32_t>(std::clamp<double>(q, r.min, r.max));
-    };
+    const auto level = [&](float v) { return detail::quantize_level(v, scale, zp, r); };
     if (a.activation == Activation::relu) return {std::clamp(zp, r.min, r.max), r.max};
     if (a.activation == Activation::clip) {
         return {std::isfinite(a.clip_min) ? level(a.clip_min) : r.min, std::isfinite(a.clip_max) ? level(a.clip_max) : r.max};
@@ -53,16 +51,9 @@ std::pair<std::optional<int32_t>, std::optional<int32_t>> fused_range(const Node
 }
 
 std::vector<uint8_t> activation_table(const NodeAttributes& attrs, const TensorInfo& in, const TensorInfo& out) {
-    const IntegerRange in_range = integer_range(8, in.dtype == DType::int8), out_range = levels_of(out);
-    std::vector<uint8_t> table(kLutEntries);
-    for (int32_t q = in_range.min; q <= in_range.max; ++q) {
-        const float x = static_cast<float>(q - in.quant.zero_points[0]) * in.quant.scales[0];
-        const double level =
-            std::nearbyint(static_cast<double>(detail::activate(x, attrs)) / out.quant.scales[0]) + out.quant.zero_points[0];
-        table[static_cast<size_t>(q - in_range.min)] =
-            static_cast<uint8_t>(static_cast<int32_t>(std::clamp<double>(level, out_range.min, out_range.max)));
-    }
-    return table;
+    return detail::function_table([&](float x) { return detail::activate(x, attrs); }, in.dtype == DType::int8,
+                                  in.quant.scales[0], in.quant.zero_points[0], out.quant.scales[0],
+                                  out.quant.zero_points[0], levels_of(out));
 }
 
 void check_weight_zero_points(const NodeRef& node, const TensorInfo& w) {

@@ -28,14 +28,25 @@ void check_weight_zero_points(const NodeRef& node, const TensorInfo& weights);
 std::vector<int32_t> constant_int32(const TensorInfo& tensor);
 
 // The requantization of a product's 8-bit output (GemmSpec / Conv2dSpec): one multiplier or
-// scale per weight scale, in the graph's rule.
+// scale per weight scale, in the graph's rule. With a fused table activation
+// (NodeAttributes::fused_table_input) the product requantizes to the parameters of the tensor the
+// activation read, over its full range, and the epilogue looks the result up in the activation's
+// table: the values the two unfused nodes compute.
 template <class Spec>
 void set_requantization(Spec& spec, const NodeRef& node, Requantization rule, const TensorInfo& weights,
                         int64_t channels) {
     const TensorInfo& in = node.input(0);
-    const TensorInfo& out = node.output();
+    const TensorInfo& node_out = node.output();
     spec.requantization = rule;
-    if (!is_8bit(out.dtype)) return;  // int32 outputs (ConvInteger, MatMulInteger)
+    if (!is_8bit(node_out.dtype)) return;  // int32 outputs (ConvInteger, MatMulInteger)
+    const NodeAttributes& a = node.attrs();
+    TensorInfo table_input;
+    if (!a.fused_table_input.empty()) {
+        table_input.dtype = node_out.dtype;
+        table_input.quant = a.fused_table_input;
+        spec.output_table = activation_table(a, table_input, node_out);
+    }
+    const TensorInfo& out = a.fused_table_input.empty() ? node_out : table_input;
     const size_t n = weights.quant.scales.size();
     if (n != 1 && static_cast<int64_t>(n) != channels) node.fail("weights need one scale or one per output channel");
     for (size_t c = 0; c < n; ++c) {
@@ -47,7 +58,12 @@ void set_requantization(Spec& spec, const NodeRef& node, Requantization rule, co
         }
     }
     spec.output_zero_point = out.quant.zero_points[0];
-    std::tie(spec.output_min, spec.output_max) = fused_range(node, out);
+    if (a.fused_table_input.empty()) {
+        std::tie(spec.output_min, spec.output_max) = fused_range(node, out);
+    } else {
+        const IntegerRange levels = levels_of(out);
+        spec.output_min = levels.min, spec.output_max = levels.max;
+    }
 }
 
 // A node that runs one kernel plan; `owner` keeps what the plan reads alive (packed weights).

@@ -97,6 +97,10 @@ struct OpDefinition {
     // One line for people (`haqm inspect`): the op and what sets it apart, e.g. "conv 3x3 s2 +relu".
     std::string (*describe)(const NodeRef& node);
     std::unique_ptr<PreparedNode> (*prepare)(const PrepareContext& context);
+    // The op's own row of the default schedule table, when it has one: the schedule of `family`
+    // its quantized node runs when nobody chose one ("" or nullptr: the generic rule,
+    // executor.cpp).
+    std::string (*default_schedule)(const NodeRef& node, const std::string& family) = nullptr;
 };
 
 // The definition of `op`; throws haqm::Error for a value outside HAQM_OPS.

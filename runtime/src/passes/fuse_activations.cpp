@@ -6,6 +6,8 @@ namespace haqm::passes {
 namespace {
 
 bool takes_activation(OpKind op) { return op == OpKind::conv || op == OpKind::fully_connected || op == OpKind::add; }
+// The products whose kernels (conv2d_q8, depthwise_conv2d_q8, gemm_q8) can apply a table.
+bool takes_table(OpKind op) { return op == OpKind::conv || op == OpKind::fully_connected; }
 
 bool same_parameters(const TensorInfo& a, const TensorInfo& b) {
     return a.dtype == b.dtype && a.quant.scales == b.quant.scales && a.quant.zero_points == b.quant.zero_points &&
@@ -40,9 +42,12 @@ Graph fuse_activations(Graph g, int* fused) {
         const TensorInfo& after = g.tensors[static_cast<size_t>(activation.outputs[0])];
         const bool float_path = before.dtype == DType::float32 && after.dtype == DType::float32;
         const bool clamp = activation.attrs.activation == Activation::relu || activation.attrs.activation == Activation::clip;
-        const bool quantized_clamp = is_8bit(before.dtype) && clamp && same_parameters(before, after);
-        if (!float_path && !quantized_clamp) continue;
+        const bool quantized = is_8bit(before.dtype) && after.dtype == before.dtype;
+        const bool quantized_clamp = quantized && clamp && same_parameters(before, after);
+        const bool quantized_table = quantized && !quantized_clamp && takes_table(product.op);
+        if (!float_path && !quantized_clamp && !quantized_table) continue;
         const NodeAttributes& a = activation.attrs;
+        if (quantized_table) product.attrs.fused_table_input = before.quant;
         product.attrs.activation = a.activation;
         product.attrs.alpha = a.alpha, product.attrs.beta = a.beta;
         product.attrs.clip_min = a.clip_min, product.attrs.clip_max = a.clip_max;

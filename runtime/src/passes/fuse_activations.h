@@ -9,8 +9,21 @@
 //     type, scale, zero point and bit width: the kernels clamp in their epilogue to the levels the
 //     activation's table would map to (relu: [zero point, max]; clip: the levels of its bounds).
 //
-// Not fused (yet): lookup-table activations (hard-swish, sigmoid, tanh) after a quantized product
-// (the kernels have no table epilogue), the squeeze-excite channel mul (runs in C++ apart).
+//  3. 8-bit, conv or fully_connected: any other activation (hard-swish, sigmoid, tanh, hard
+//     sigmoid, or relu / clip that change the parameters) whose output has the producer's 8-bit
+//     type. The producer keeps the parameters of the tensor between them
+//     (NodeAttributes::fused_table_input), requantizes to them over their full range, and its
+//     kernel's epilogue looks each value up in the activation's 256-entry table
+//     (generators/requantization.h fused_table): the same table the activation node would run
+//     on the same values.
+//
+// Not fused:
+//  - a table activation after add (add_q8 has no table epilogue; its clamps fuse by rule 2);
+//  - the squeeze-excite channel mul (MobileNet-v3: x * hard_sigmoid(fc(fc(pool(x))))). Its
+//    producer cannot take it, since the scale depends on the producer's whole output through the
+//    pool; the consumer (the projection conv) could only take it exactly by requantizing each
+//    input x * s to 8 bits before its products, as the mul node does, an input stage the conv
+//    kernels do not have. It runs as its own vectorized node (ops/mul.cpp).
 #pragma once
 #include "haqm/graph.h"
 
