@@ -52,8 +52,6 @@ public:
     Input<int32_t> output_zero_point{"output_zero_point"};
     Input<int32_t> output_min{"output_min"};
     Input<int32_t> output_max{"output_max"};
-    Input<Buffer<uint8_t>> table{"table", 1};  // the fused activation table (8-bit outputs)
-    Input<bool> use_table{"use_table"};
     Output<Buffer<>> output{"output", 2};
 
     void generate() {
@@ -122,12 +120,8 @@ public:
         Func column_terms("column_terms");
         column_terms(n) = bias(n) - za * weight_sums(n) + depth * za * zb;
         Expr acc = dot(n % kPanelWidth, n / kPanelWidth, m) - zb * window_sums(table_x, table_y, table_image) + column_terms(n);
-        // The fused activation table (8-bit outputs). Mullapudi2016 fails internally on the
-        // condition: autoscheduled kernels leave the table to the runtime (product_call.h).
-        const Expr table_condition = auto_schedule || output.type() == Int(32) ? Expr() : Expr(use_table);
         output(n, m) = haqm::epilogue(output.type(), requantization, acc,
-                                      {multiplier(n), shift(n), scale(n), output_zero_point, output_min, output_max, table, table_condition});
-        table.dim(0).set_bounds(0, 256);
+                                      {multiplier(n), shift(n), scale(n), output_zero_point, output_min, output_max});
 
         // Tensors start at zero: channel vectors then need no gathers.
         for (int d = 0; d < 4; ++d) {
@@ -163,11 +157,9 @@ public:
         output_zero_point.set_estimate(0);
         output_min.set_estimate(-128);
         output_max.set_estimate(127);
-        table.set_estimates({{0, 256}});
-        use_table.set_estimate(false);
 
         if (!auto_schedule) {
-            haqm::ConvPipeline pipeline{{output, dot, column_terms, n, m, nn, np, r[0], {r[1], r[2], r[3]}, table_condition},
+            haqm::ConvPipeline pipeline{{output, dot, column_terms, n, m, nn, np, r[0], {r[1], r[2], r[3]}},
                                         a_padded, kDepthGroup * channel_groups, channel_sums, window_sums, rc,
                                         {pixel_x, pixel_y, pixel_image}};
             haqm::schedule_conv(schedule, {tile_m, tile_n_vectors}, pipeline, get_target());

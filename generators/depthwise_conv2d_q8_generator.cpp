@@ -39,8 +39,6 @@ public:
     Input<int32_t> output_zero_point{"output_zero_point"};
     Input<int32_t> output_min{"output_min"};
     Input<int32_t> output_max{"output_max"};
-    Input<Buffer<uint8_t>> table{"table", 1};  // the fused activation table (8-bit outputs)
-    Input<bool> use_table{"use_table"};
     Output<Buffer<>> output{"output", 4};
 
     void generate() {
@@ -69,12 +67,9 @@ public:
         acc(co, x, y, b) += cast<int32_t>(a_padded(co / channel_multiplier, x * stride_x + r.x * dilation_x,
                                                    y * stride_y + r.y * dilation_y, b)) *
                             cast<int32_t>(w_centered(co, r.x, r.y));
-        // The fused activation table (8-bit outputs).
-        const Expr table_condition = auto_schedule || output.type() == Int(32) ? Expr() : Expr(use_table);
         output(co, x, y, b) = haqm::epilogue(
             output.type(), requantization, acc(co, x, y, b),
-            {multiplier(co), shift(co), scale(co), output_zero_point, output_min, output_max, table, table_condition});
-        table.dim(0).set_bounds(0, 256);
+            {multiplier(co), shift(co), scale(co), output_zero_point, output_min, output_max});
 
         for (int d = 0; d < 4; ++d) {
             input.dim(d).set_min(0);
@@ -85,7 +80,7 @@ public:
         }
 
         haqm::DepthwisePipeline pipeline{output, acc, a_padded, w_centered, channel_terms,
-                                         co, x, y, b, r, channel_multiplier, kernel_w, kernel_h, table_condition};
+                                         co, x, y, b, r, channel_multiplier, kernel_w, kernel_h};
         haqm::schedule_depthwise(schedule, pipeline, get_target());
     }
 

@@ -39,8 +39,6 @@ public:
     Input<int32_t> output_zero_point{"output_zero_point"};
     Input<int32_t> output_min{"output_min"};
     Input<int32_t> output_max{"output_max"};
-    Input<Buffer<uint8_t>> table{"table", 1};  // the fused activation table (8-bit outputs)
-    Input<bool> use_table{"use_table"};
     Output<Buffer<>> output{"output", 2};
 
     void generate() {
@@ -80,12 +78,8 @@ public:
         Func column_terms("column_terms");
         column_terms(n) = bias(n) - za * b_column_sums(n) + K * za * zb;
         Expr acc = dot(n % kPanelWidth, n / kPanelWidth, m) - zb * row_sums(m) + column_terms(n);
-        // The fused activation table (8-bit outputs). Mullapudi2016 fails internally on the
-        // condition: autoscheduled kernels leave the table to the runtime (product_call.h).
-        const Expr table_condition = auto_schedule || output.type() == Int(32) ? Expr() : Expr(use_table);
         output(n, m) = haqm::epilogue(output.type(), requantization, acc,
-                                      {multiplier(n), shift(n), scale(n), output_zero_point, output_min, output_max, table, table_condition});
-        table.dim(0).set_bounds(0, 256);
+                                      {multiplier(n), shift(n), scale(n), output_zero_point, output_min, output_max});
 
         // Matrices start at zero, so column n of a tile maps to panel lanes without a gather.
         a.dim(0).set_min(0);
@@ -110,12 +104,9 @@ public:
         output_zero_point.set_estimate(0);
         output_min.set_estimate(-128);
         output_max.set_estimate(127);
-        table.set_estimates({{0, 256}});
-        use_table.set_estimate(false);
 
         if (!auto_schedule) {
-            haqm::GemmPipeline pipeline{{output, dot, column_terms, n, m, nn, np, r.x, {r.y}, table_condition},
-                                        a_rows, row_sums, rk};
+            haqm::GemmPipeline pipeline{{output, dot, column_terms, n, m, nn, np, r.x, {r.y}}, a_rows, row_sums, rk};
             haqm::schedule_gemm(schedule, {tile_m, tile_n_vectors}, pipeline, get_target());
         }
     }

@@ -64,37 +64,21 @@ inline Halide::Expr requantize_float_to(const Halide::Type& type, const Halide::
     return Halide::cast(type, rounded + zero_point);
 }
 
-// A lookup-table activation fused after the requantization: entry q - type.min of a 256-entry
-// table (the runtime builds it as for an activation node, ops/node_helpers.cpp activation_table)
-// when use_table is true, else q itself. The unfused path looks the same q up in the same table,
-// so the fusion is exact.
-inline Halide::Expr fused_table(const Halide::Type& type, const Halide::Expr& q, const Halide::Func& table,
-                                const Halide::Expr& use_table) {
-    Halide::Expr index = Halide::clamp(Halide::cast<int32_t>(q) - Halide::cast<int32_t>(type.min()), 0, 255);
-    return Halide::select(use_table, Halide::reinterpret(type, table(index)), q);
-}
-
 // The end of every accumulating kernel: int32 accumulators out as they are, or requantized to the
-// 8-bit output type by the rule the generator parameter `requantization` names, then through the
-// fused activation table when the kernel is told to use one.
+// 8-bit output type by the rule the generator parameter `requantization` names.
 struct OutputStage {
     Halide::Expr multiplier, shift, scale, zero_point, lo, hi;
-    Halide::Func table;      // uint8 (256): the fused activation table
-    Halide::Expr use_table;  // bool; undefined: the kernel has no table
 };
 inline Halide::Expr epilogue(const Halide::Type& type, const std::string& requantization, const Halide::Expr& acc,
                              const OutputStage& o) {
     if (type == Halide::Int(32)) {
         return acc;
     }
-    const auto through_table = [&](const Halide::Expr& q) {
-        return o.use_table.defined() ? fused_table(type, q, o.table, o.use_table) : q;
-    };
     if (requantization == "float") {
-        return through_table(requantize_float_to(type, acc, o.scale, o.zero_point, o.lo, o.hi));
+        return requantize_float_to(type, acc, o.scale, o.zero_point, o.lo, o.hi);
     }
     if (requantization == "fixed") {
-        return through_table(requantize_to(type, acc, o.multiplier, o.shift, o.zero_point, o.lo, o.hi));
+        return requantize_to(type, acc, o.multiplier, o.shift, o.zero_point, o.lo, o.hi);
     }
     throw std::invalid_argument("requantization must be fixed or float, not " + requantization);
 }

@@ -23,7 +23,6 @@ void schedule_conv(const std::string& name, const TileParams& params, ConvPipeli
         // Loops as written: for each output pixel and channel, for every tap and input channel,
         // the padding decided at every tap.
         t.dot.compute_root();
-        branch_on_table(t);
         return;
     }
     if (name == "output_stationary") {
@@ -32,7 +31,6 @@ void schedule_conv(const std::string& name, const TileParams& params, ConvPipeli
         // for every pixel.
         t.dot.compute_at(t.output, t.m).vectorize(t.nn, lanes);
         t.dot.update().reorder(t.nn, kk, t.np, cg, kx, ky).vectorize(t.nn, lanes);
-        branch_on_table(t);
         return;
     }
     if (name == "weight_stationary") {
@@ -40,7 +38,6 @@ void schedule_conv(const std::string& name, const TileParams& params, ConvPipeli
         // applied at every output pixel; the accumulators of the whole output live in memory.
         t.dot.compute_root().vectorize(t.nn, lanes);
         t.dot.update().reorder(t.nn, kk, t.m, t.np, cg, kx, ky).vectorize(t.nn, lanes);
-        branch_on_table(t);
         return;
     }
     // The register-tiled rest: tiled, tiled_vec, tiled_vec_par, and tiled_vec_c16 / tiled_vec_c32,

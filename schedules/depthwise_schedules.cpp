@@ -12,8 +12,7 @@ void schedule_depthwise(const std::string& name, DepthwisePipeline& p, const Tar
     p.w_centered.compute_root();
     p.channel_terms.compute_root();
     if (name == "naive") {
-        // Loops as written; the padding decided at every tap (a fused table: a copy of them).
-        if (p.use_table.defined()) p.output.specialize(p.use_table);
+        // Loops as written; the padding decided at every tap.
         return;
     }
     const bool parallel = row.has(schedule_table::kParallel);
@@ -35,12 +34,6 @@ void schedule_depthwise(const std::string& name, DepthwisePipeline& p, const Tar
     };
     // Rows narrower than a tile (7x7 and smaller maps stay whole-tiled down to 4 columns).
     const Expr width = p.output.output_buffer().dim(1).extent();
-    // A fused activation table gets its own copy of the same loops, the first branch.
-    if (p.use_table.defined()) {
-        Stage with_table = p.output.specialize(p.use_table);
-        tile(with_table.specialize(width < kPixels), false);
-        tile(with_table, true);
-    }
     tile(p.output.specialize(width < kPixels), false);
     tile(p.output, true);
 

@@ -16,7 +16,6 @@ struct DepthwisePipeline {
     Halide::RDom r;
     Halide::Expr channel_multiplier;
     Halide::Expr kernel_w, kernel_h;
-    Halide::Expr use_table;  // as TiledProduct::use_table
 };
 
 // Known names: naive, tiled_vec, tiled_vec_par.

@@ -12,7 +12,6 @@ void schedule_gemm(const std::string& name, const TileParams& params, GemmPipeli
     if (name == "naive") {
         // Every Func inlined or at root; dot's loops in the written order m, n, k (i-j-k): the
         // inner k loop walks a weight column, one element per 4-byte group of 4*N bytes.
-        branch_on_table(t);
         return;
     }
     if (name == "interchange") {
@@ -20,7 +19,6 @@ void schedule_gemm(const std::string& name, const TileParams& params, GemmPipeli
         // of N products (re-use distance 1 instead of N*K), and the weight row and the output
         // row are walked contiguously, so each cache line is used fully before it leaves.
         t.dot.update().reorder(t.kk, t.nn, t.np, t.outer_reduction[0], t.m);
-        branch_on_table(t);
         return;
     }
     const bool vectorized = row.has(schedule_table::kVectorized);

@@ -34,10 +34,6 @@ RegisterTile register_tile(const TileParams& params, const Target& target) {
     return {rows, columns, lanes};
 }
 
-void branch_on_table(TiledProduct& p) {
-    if (p.use_table.defined()) p.output.specialize(p.use_table);
-}
-
 void schedule_register_tiles(TiledProduct& p, const RegisterTile& tile, bool vectorized, bool parallel) {
     Var no("no"), mo("mo"), ni("ni"), mi("mi");
     Expr M = p.output.output_buffer().dim(1).extent();
@@ -75,13 +71,6 @@ void schedule_register_tiles(TiledProduct& p, const RegisterTile& tile, bool vec
     // Fewer rows than a register tile (matrix-vector products, tiny images): one-row tiles, so no
     // row is computed for nothing, and only columns to share between threads. Otherwise whole
     // tiles, the last one shifted inwards, so a tile always has the height the registers need.
-    // A fused activation table first gets its own copy (its first branch, specialized before any
-    // other directive): the same tiles, threads on the column tiles.
-    if (p.use_table.defined()) {
-        Stage with_table = p.output.specialize(p.use_table);
-        tile_output(with_table.specialize(M < tile.rows), 1, true);
-        tile_output(with_table, tile.rows, true);
-    }
     tile_output(p.output.specialize(M < tile.rows), 1, true);
     if (parallel) {
         tile_output(p.output.specialize(M < kMinParallelRowTiles * tile.rows), tile.rows, true);

@@ -16,10 +16,6 @@ struct TiledProduct {
     Halide::Var n, m, nn, np;
     Halide::RVar kk;                          // the 4-wide depth group, reduced inside a lane
     std::vector<Halide::RVar> outer_reduction;  // the rest of dot's reduction, innermost first
-    // True when the epilogue looks its result up in a fused activation table (undefined: the
-    // kernel has no table). Schedules give that case its own copy of the loops, so kernels run
-    // without a table read nothing of it.
-    Halide::Expr use_table;
 };
 
 struct TileParams {
@@ -34,10 +30,6 @@ struct RegisterTile {
     int rows, columns, lanes;
 };
 RegisterTile register_tile(const TileParams& params, const Halide::Target& target);
-
-// Schedules that leave the output's loops as written: the fused-table case gets its own copy of
-// them (a specialization), so the kernel without a table reads nothing of it. Call it last.
-void branch_on_table(TiledProduct& p);
 
 // for each column tile (its weight panels stay in cache while every row tile uses them)
 //   for each row tile: accumulate a rows x columns tile of dot products over the whole reduction

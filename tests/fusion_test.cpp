@@ -120,7 +120,7 @@ TEST(Fusion, QuantizedTableActivationsRunInTheConvEpilogue) {
 }
 
 // x -> depthwise 3x3 conv -> hard_swish -> fully connected -> sigmoid -> output (uint8): the
-// depthwise kernels and gemm_q8 (fully connected) take the table too.
+// depthwise and gemm_q8 (fully connected) plans take the table too.
 Graph depthwise_fc_graph() {
     Graph g;
     const int32_t x = g.add_tensor(activation("x", DType::uint8, {1, 4, 4, 8}, 0.05f, 120));
@@ -160,8 +160,7 @@ TEST(Fusion, QuantizedTableActivationsRunInDepthwiseAndFullyConnectedEpilogues) 
     }
 }
 
-// Every conv schedule runs the fused table (the autoscheduled kernels through the runtime's
-// lookup after the call, product_call.h).
+// Every conv schedule's plan applies the fused table (product_call.h apply_output_table).
 TEST(Fusion, EveryConvScheduleAppliesTheTable) {
     const Graph g = conv_add_graph(DType::uint8, Activation::hard_swish, Activation::relu, false);
     const TensorInfo& in = g.tensors[static_cast<size_t>(g.inputs[0])];

@@ -9,6 +9,7 @@
 
 #include "reference/reference_ops.h"
 #include "test_support.h"
+#include "../runtime/src/table_lookup.h"
 
 namespace haqm {
 namespace {
@@ -483,6 +484,32 @@ TEST(LutErrors, BadInputIsAClearError) {
     expect_error([&] { build_lut<uint8_t>(LutFunction::sigmoid, 1.0f, -1, 1.0f, 0); }, "build_lut: input zero point -1");
     expect_error([&] { build_lut<int8_t>(LutFunction::sigmoid, 1.0f, 0, INFINITY, 0); }, "build_lut: output scale");
     expect_error([&] { build_lut<int8_t>(LutFunction::sigmoid, 1.0f, 0, 1.0f, 200); }, "build_lut: output zero point 200");
+}
+
+}  // namespace
+}  // namespace haqm
+
+// The runtime's table pass (table activations and tables fused into products; AVX-512 VBMI on
+// this host, NEON tbl on aarch64, a scalar loop on armhf) against the table read directly, for
+// every length around the vector widths, both signednesses, and in place.
+namespace haqm {
+namespace {
+
+TEST(TableLookup, EveryPathReadsTheTableEntryOfEachValue) {
+    const auto table = testing::random_ints<uint8_t>(256, 0, 255);
+    for (bool is_signed : {false, true}) {
+        for (int64_t n : {0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 129, 200, 1000, 4099}) {
+            const auto in = testing::random_ints<uint8_t>(static_cast<size_t>(n), 0, 255);
+            std::vector<uint8_t> out(static_cast<size_t>(n) + 8, 0xA5), expected(in.size());
+            for (size_t i = 0; i < in.size(); ++i) expected[i] = table[in[i] ^ (is_signed ? 0x80 : 0)];
+            detail::lookup_bytes(table.data(), in.data(), out.data(), n, is_signed);
+            EXPECT_EQ(std::vector<uint8_t>(out.begin(), out.begin() + n), expected) << n;
+            EXPECT_EQ(std::vector<uint8_t>(out.begin() + n, out.end()), std::vector<uint8_t>(8, 0xA5)) << "wrote past " << n;
+            std::vector<uint8_t> in_place = in;
+            detail::lookup_bytes(table.data(), in_place.data(), in_place.data(), n, is_signed);
+            EXPECT_EQ(in_place, expected) << "in place, " << n;
+        }
+    }
 }
 
 }  // namespace

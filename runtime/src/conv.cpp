@@ -135,15 +135,15 @@ KernelPlan::Call depthwise_call(const Shape& in, const PackedConvWeights& weight
         detail::BufferRef multiplier_buf(prepared.multipliers.data(), {w[3]});
         detail::BufferRef shift_buf(prepared.shifts.data(), {w[3]});
         detail::BufferRef scale_buf(prepared.scales.data(), {w[3]});
-        detail::BufferRef table_buf(prepared.table.data(), {kLutEntries});
         detail::BufferRef out_buf(static_cast<Out*>(output), {out[3], out[2], out[1], out[0]});
         detail::run_kernel(what, [&] {
             return fn(in_buf.get(), zero_points_buf.get(), w_buf.get(), bias_buf.get(), multiplier_buf.get(),
                       shift_buf.get(), scale_buf.get(), static_cast<int32_t>(w[3] / in[3]), spec.stride_w,
                       spec.stride_h, spec.dilation_w, spec.dilation_h, static_cast<int32_t>(plan.pad_left),
                       static_cast<int32_t>(plan.pad_top), spec.output_zero_point, prepared.clamp.min,
-                      prepared.clamp.max, table_buf.get(), prepared.use_table, out_buf.get());
+                      prepared.clamp.max, out_buf.get());
         });
+        detail::apply_output_table(prepared, static_cast<Out*>(output), out[0] * out[1] * out[2] * out[3]);
     };
 }
 
@@ -172,7 +172,6 @@ KernelPlan::Call direct_call(const Shape& in, const PackedConvWeights& weights, 
                                              {1, in_channels, in_channels * in[2], in_channels * in[2] * in[1]});
                     detail::BufferRef zero_points_buf(zero_points.data(), {2});
                     detail::ProductBuffers product(packed, columns);
-                    detail::BufferRef table_buf(prepared.table.data(), {kLutEntries});
                     detail::BufferRef out_buf(out_data, {columns.count, m_run}, {1, row_stride});
                     detail::run_kernel(kWhat, [&] {
                         return fn(in_buf.get(), zero_points_buf.get(), product.weights.get(),
@@ -182,11 +181,11 @@ KernelPlan::Call direct_call(const Shape& in, const PackedConvWeights& weights, 
                                   spec.dilation_h, static_cast<int32_t>(plan.pad_left),
                                   static_cast<int32_t>(plan.pad_top), static_cast<int32_t>(out_shape[2]),
                                   static_cast<int32_t>(out_shape[1]), spec.output_zero_point, prepared.clamp.min,
-                                  prepared.clamp.max, table_buf.get(), prepared.use_table, out_buf.get());
+                                  prepared.clamp.max, out_buf.get());
                     });
                 });
         }
-        if (autoscheduled) detail::apply_output_table(prepared, static_cast<Out*>(output), pixels, out_channels, out_channels);
+        detail::apply_output_table(prepared, static_cast<Out*>(output), pixels * out_channels);
     };
 }
 

@@ -47,17 +47,15 @@ KernelPlan plan_gemm(int64_t m, const PackedWeights& b, const GemmSpec& spec, co
                                 detail::BufferRef a_buf(a, {k, m});
                                 detail::BufferRef zero_points_buf(zero_points.data(), {2});
                                 detail::ProductBuffers product(b, columns);
-                                detail::BufferRef table_buf(out.table.data(), {kLutEntries});
                                 detail::BufferRef out_buf(out_data, {columns.count, m_run}, {1, row_stride});
                                 detail::run_kernel(what, [&] {
                                     return fn(a_buf.get(), zero_points_buf.get(), product.weights.get(),
                                               product.weight_sums.get(), product.bias.get(),
                                               product.multipliers.get(), product.shifts.get(), product.scales.get(),
-                                              output_zero_point, out.clamp.min, out.clamp.max, table_buf.get(),
-                                              out.use_table, out_buf.get());
+                                              output_zero_point, out.clamp.min, out.clamp.max, out_buf.get());
                                 });
                             });
-        if (autoscheduled) detail::apply_output_table(out, static_cast<Out*>(output), m, n, n);
+        detail::apply_output_table(out, static_cast<Out*>(output), m * n);
     };
     return KernelPlan(what, {{dtype_of<A>(), {m, k}}}, {dtype_of<Out>(), {m, n}}, entry.schedule, std::move(call));
 }

@@ -19,17 +19,17 @@ using requantize_fn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_
                               halide_buffer_t*);
 using gemm_q8_fn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*,
                            halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, int32_t, int32_t,
-                           int32_t, halide_buffer_t*, bool, halide_buffer_t*);
+                           int32_t, halide_buffer_t*);
 
 using conv2d_q8_fn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*,
                              halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, int32_t, int32_t,
                              int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t,
-                             int32_t, halide_buffer_t*, bool, halide_buffer_t*);
+                             int32_t, halide_buffer_t*);
 
 using depthwise_conv2d_q8_fn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*,
                                        halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, int32_t, int32_t,
                                        int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t,
-                                       halide_buffer_t*, bool, halide_buffer_t*);
+                                       halide_buffer_t*);
 
 using pool_q8_fn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, int32_t, int32_t, int32_t, int32_t,
                            int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, halide_buffer_t*);
@@ -50,14 +50,13 @@ using im2col_q8_fn = int (*)(halide_buffer_t*, int32_t, int32_t, int32_t, int32_
     X(dequantize, "input", "scale", "zero_point", "output")                                                 \
     X(requantize, "input", "multiplier", "shift", "output_zero_point", "output_min", "output_max", "output")  \
     X(gemm_q8, "a", "zero_points", "b_packed", "b_column_sums", "bias", "multiplier", "shift", "scale",        \
-      "output_zero_point", "output_min", "output_max", "table", "use_table", "output")                      \
+      "output_zero_point", "output_min", "output_max", "output")                                            \
     X(conv2d_q8, "input", "zero_points", "weights_packed", "weight_sums", "bias", "multiplier", "shift",       \
       "scale", "kernel_w", "kernel_h", "stride_x", "stride_y", "dilation_x", "dilation_y", "pad_left",         \
-      "pad_top", "output_width", "output_height", "output_zero_point", "output_min", "output_max", "table",   \
-      "use_table", "output")                                                                                 \
+      "pad_top", "output_width", "output_height", "output_zero_point", "output_min", "output_max", "output")   \
     X(depthwise_conv2d_q8, "input", "zero_points", "weights", "bias", "multiplier", "shift", "scale",          \
       "channel_multiplier", "stride_x", "stride_y", "dilation_x", "dilation_y", "pad_left", "pad_top",         \
-      "output_zero_point", "output_min", "output_max", "table", "use_table", "output")                      \
+      "output_zero_point", "output_min", "output_max", "output")                                            \
     X(pool_q8, "input", "multiplier", "shift", "kernel_w", "kernel_h", "stride_x", "stride_y", "pad_left",    \
       "pad_top", "count_include_pad", "input_zero_point", "output_zero_point", "output_min", "output_max",    \
       "output")                                                                                              \

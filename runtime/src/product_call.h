@@ -12,6 +12,7 @@
 #include "checks.h"
 #include "gemm_layout.h"
 #include "halide_call.h"
+#include "table_lookup.h"
 
 namespace haqm::detail {
 
@@ -60,19 +61,15 @@ void run_product(bool autoscheduled, int64_t m, int64_t padded_n, const ColumnAr
     }
 }
 
-// The fused activation table for autoscheduled kernels, which leave it out (Mullapudi2016 fails
-// internally on its condition, generators/requantization.h): each of the `rows` x `columns`
-// outputs (rows `row_stride` apart) looked up after the call. Nothing without a table.
+// The fused activation table (GemmSpec::output_table), applied to the `count` outputs right after
+// the kernel wrote them, while they are in cache (table_lookup.h says why not in the kernel).
+// Nothing without a table.
 template <class Out>
-void apply_output_table(const PreparedOutput& prepared, Out* output, int64_t rows, int64_t columns, int64_t row_stride) {
+void apply_output_table(const PreparedOutput& prepared, Out* output, int64_t count) {
     if constexpr (!std::is_same_v<Out, int32_t>) {
         if (!prepared.use_table) return;
-        constexpr int32_t type_min = std::is_signed_v<Out> ? -128 : 0;
-        for (int64_t r = 0; r < rows; ++r) {
-            for (Out* v = output + r * row_stride; v != output + r * row_stride + columns; ++v) {
-                *v = static_cast<Out>(prepared.table[static_cast<size_t>(int32_t(*v) - type_min)]);
-            }
-        }
+        auto* bytes = reinterpret_cast<uint8_t*>(output);
+        lookup_bytes(prepared.table.data(), bytes, bytes, count, std::is_signed_v<Out>);
     }
 }
 

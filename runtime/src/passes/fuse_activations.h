@@ -13,12 +13,15 @@
 //     sigmoid, or relu / clip that change the parameters) whose output has the producer's 8-bit
 //     type. The producer keeps the parameters of the tensor between them
 //     (NodeAttributes::fused_table_input), requantizes to them over their full range, and its
-//     kernel's epilogue looks each value up in the activation's 256-entry table
-//     (generators/requantization.h fused_table): the same table the activation node would run
-//     on the same values.
+//     kernel plan looks each output up in the activation's 256-entry table right after the
+//     kernel wrote it, in place and while it is in cache (GemmSpec::output_table,
+//     runtime/src/table_lookup.h): the same table the activation node would run on the same
+//     values, without the node, its tensor and a second pass from memory. (Inside the Halide
+//     epilogue the table read was slower: runtime/src/table_lookup.h.)
 //
 // Not fused:
-//  - a table activation after add (add_q8 has no table epilogue; its clamps fuse by rule 2);
+//  - a table activation after add (its clamps fuse by rule 2; a table would fuse the same way
+//    once add's plan applies one);
 //  - the squeeze-excite channel mul (MobileNet-v3: x * hard_sigmoid(fc(fc(pool(x))))). Its
 //    producer cannot take it, since the scale depends on the producer's whole output through the
 //    pool; the consumer (the projection conv) could only take it exactly by requantizing each
