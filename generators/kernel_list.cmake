@@ -58,6 +58,8 @@ foreach(type IN ITEMS int8 uint8)
                           PARAMS a.type=${type} b.type=${type} output.type=${type})
   haqm_add_family_kernels(FAMILY lut_q8 VARIANT ${short} GENERATOR lut_q8
                           PARAMS input.type=${type} table.type=${type} output.type=${type})
+  haqm_add_family_kernels(FAMILY mul_q8 VARIANT ${short} GENERATOR mul_q8
+                          PARAMS a.type=${type} b.type=${type} output.type=${type})
 endforeach()
 haqm_add_family_kernels(FAMILY dequantize VARIANT s32 GENERATOR dequantize PARAMS input.type=int32)
 haqm_finish_kernels()

@@ -71,9 +71,12 @@ void schedule_register_tiles(TiledProduct& p, const RegisterTile& tile, bool vec
     // Fewer rows than a register tile (matrix-vector products, tiny images): one-row tiles, so no
     // row is computed for nothing, and only columns to share between threads. Otherwise whole
     // tiles, the last one shifted inwards, so a tile always has the height the registers need.
+    // Threads share the column tiles of products with few rows, unless there is only one column
+    // tile (a narrow tile's layer: then the rows, however few).
+    Expr N = p.output.output_buffer().dim(0).extent();
     tile_output(p.output.specialize(M < tile.rows), 1, true);
     if (parallel) {
-        tile_output(p.output.specialize(M < kMinParallelRowTiles * tile.rows), tile.rows, true);
+        tile_output(p.output.specialize(M < kMinParallelRowTiles * tile.rows && N > tile.columns), tile.rows, true);
     }
     tile_output(p.output, tile.rows, false);
 

@@ -25,7 +25,7 @@ enum Trait : unsigned {
 // Columns: family, name, register tile columns (0: the target's default), traits. A parallel
 // schedule named <name>_par runs the loops of <name> with its outer loop threaded (the runtime
 // falls back to <name> for small nodes, haqm::serial_schedule).
-// Depthwise, pooling, add and table lookup have no dot products: the best instruction set without
+// Depthwise, pooling, add, mul and table lookup have no dot products: the best instruction set without
 // VNNI serves them (kNoVnni on every row).
 #define HAQM_SCHEDULE_TABLE(HAQM_SCHEDULE)                                                   \
     HAQM_SCHEDULE(gemm_q8, naive, 0, kSlow | kNoVnni)                                        \
@@ -53,6 +53,8 @@ enum Trait : unsigned {
     HAQM_SCHEDULE(add_q8, default, 0, kVectorized | kDefault | kNoVnni)                      \
     HAQM_SCHEDULE(lut_q8, naive, 0, kSlow | kNoVnni)                                         \
     HAQM_SCHEDULE(lut_q8, default, 0, kVectorized | kDefault | kNoVnni)                      \
+    HAQM_SCHEDULE(mul_q8, naive, 0, kSlow | kNoVnni)                                         \
+    HAQM_SCHEDULE(mul_q8, default, 0, kVectorized | kDefault | kNoVnni)                      \
     HAQM_SCHEDULE(quantize, default, 0, kVectorized | kDefault)                              \
     HAQM_SCHEDULE(dequantize, default, 0, kVectorized | kDefault)                            \
     HAQM_SCHEDULE(requantize, default, 0, kVectorized | kDefault)                            \

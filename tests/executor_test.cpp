@@ -183,12 +183,9 @@ TEST_P(QuantizedGraphTest, EveryQuantizedOpMatchesTheOracle) {
     const auto gap_expected = is_signed ? reference::pool2d(as_values<int8_t>(hs_values), fm, gap_spec)
                                         : reference::pool2d(as_values<uint8_t>(hs_values), fm, gap_spec);
     ASSERT_EQ(ints(gap), gap_expected);
-    const auto gap_values = ints(gap), se_values = ints(se);
-    const float mul_scale = sc(hs) * sc(gap) / sc(se);
-    for (size_t i = 0; i < se_values.size(); ++i) {
-        const float product = static_cast<float>((hs_values[i] - zpo(hs)) * (gap_values[i % 8] - zpo(gap))) * mul_scale;
-        ASSERT_EQ(se_values[i], std::clamp(static_cast<int32_t>(std::nearbyint(product)) + zpo(se), qmin, qmax)) << i;
-    }
+    const auto se_values = ints(se);
+    ASSERT_EQ(se_values, reference::channel_mul(hs_values, fm, ints(gap), {sc(hs), zpo(hs), sc(gap), zpo(gap), sc(se), zpo(se)},
+                                                is_signed));
 
     // pools
     Pool2dSpec max_spec;
@@ -234,6 +231,37 @@ INSTANTIATE_TEST_SUITE_P(Executor, QuantizedGraphTest,
                                            QuantizedCase{DType::uint8, Requantization::fixed},
                                            QuantizedCase{DType::int8, Requantization::float32},
                                            QuantizedCase{DType::int8, Requantization::fixed}));
+
+// The squeeze-excite mul over several images: each image takes its own row of channel scales.
+TEST(QuantizedMul, ChannelScalesFollowTheirImage) {
+    for (DType dtype : {DType::uint8, DType::int8}) {
+        const bool is_signed = dtype == DType::int8;
+        const Shape a_shape{3, 5, 4, 21}, b_shape{3, 1, 1, 21};
+        Graph g;
+        const int32_t a = g.add_tensor(activation("a", dtype, a_shape, 0.06f, is_signed ? -3 : 120));
+        const int32_t b = g.add_tensor(activation("b", dtype, b_shape, 0.01f, is_signed ? -128 : 0));
+        const int32_t y = g.add_tensor(activation("y", dtype, a_shape, 0.05f, is_signed ? 2 : 125));
+        g.nodes.push_back(node("se", OpKind::mul, {a, b}, y));
+        g.inputs = {a, b};
+        g.outputs = {y};
+        const auto a_bytes = random_ints<uint8_t>(3 * 5 * 4 * 21, 0, 255), b_bytes = random_ints<uint8_t>(3 * 21, 0, 255);
+        const Model model(g);
+        Session session(model);
+        session.run(std::vector<TensorView>{{a_bytes.data(), dtype, a_shape, {}}, {b_bytes.data(), dtype, b_shape, {}}});
+        const auto values = [&](const uint8_t* p, size_t n) {
+            std::vector<int32_t> v(n);
+            for (size_t i = 0; i < n; ++i) v[i] = is_signed ? int32_t(int8_t(p[i])) : int32_t(p[i]);
+            return v;
+        };
+        const TensorView out = session.output();
+        EXPECT_EQ(values(static_cast<const uint8_t*>(out.data), a_bytes.size()),
+                  reference::channel_mul(values(a_bytes.data(), a_bytes.size()), a_shape,
+                                         values(b_bytes.data(), b_bytes.size()),
+                                         {0.06f, is_signed ? -3 : 120, 0.01f, is_signed ? -128 : 0, 0.05f, is_signed ? 2 : 125},
+                                         is_signed))
+            << dtype_name(dtype);
+    }
+}
 
 // Plain convolution sum, NHWC x HWIO, for the float check.
 std::vector<float> direct_conv(const std::vector<float>& x, const Shape& xs, const std::vector<float>& w, const Shape& ws,

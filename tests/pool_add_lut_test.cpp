@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "reference/reference_ops.h"
+#include "haqm/graph.h"
 #include "test_support.h"
 #include "../runtime/src/table_lookup.h"
 
@@ -351,6 +352,80 @@ TEST_P(AddTest, MatchesReferenceAtExtremeValues) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllSchedulesAndIsas, AddTest, ::testing::ValuesIn(variants_of("add_q8")), variant_name);
+
+// ---------------------------------------------------------------------------------------------
+// mul_q8: equal shapes and the squeeze-excite channel broadcast, against the oracle.
+
+using MulTest = KernelVariantTest;
+
+template <class T>
+void expect_mul_matches(const Shape& a_shape, const Shape& b_shape, const std::vector<T>& a, const std::vector<T>& b,
+                        const MulSpec& spec, const KernelChoice& choice) {
+    SCOPED_TRACE("a " + shape_text(a_shape) + " b " + shape_text(b_shape));
+    std::vector<T> result(a.size());
+    const KernelPlan plan = plan_mul_q8(a_shape, b_shape, dtype_of<T>(), spec, choice);
+    const void* inputs[] = {a.data(), b.data()};
+    plan.run(inputs, result.data());
+    const auto ints = [](const std::vector<T>& v) { return std::vector<int32_t>(v.begin(), v.end()); };
+    // The oracle takes b per image and channel: an equal-shape b is one "image" of a's values.
+    const bool same = a_shape == b_shape;
+    const Shape view = same ? Shape{1, 1, 1, static_cast<int64_t>(a.size())} : a_shape;
+    const auto expected = reference::channel_mul(ints(a), view, ints(b),
+                                           {spec.a_scale, spec.a_zero_point, spec.b_scale, spec.b_zero_point,
+                                            spec.output_scale, spec.output_zero_point},
+                                           std::is_signed_v<T>);
+    expect_equal(result, expected);
+}
+
+template <class T>
+void check_mul(const Shape& a_shape, const Shape& b_shape, const KernelChoice& choice) {
+    const IntegerRange range = range_of<T>();
+    MulSpec spec;
+    spec.a_scale = random_float(0.01f, 0.1f);
+    spec.b_scale = random_float(0.001f, 0.01f);
+    spec.output_scale = spec.a_scale * spec.b_scale * random_float(20.0f, 200.0f);
+    spec.a_zero_point = random_int(range.min, range.max);
+    spec.b_zero_point = random_int(range.min, range.max);
+    spec.output_zero_point = random_int(range.min, range.max);
+    expect_mul_matches<T>(a_shape, b_shape, random_ints<T>(element_count(a_shape), range.min, range.max),
+                          random_ints<T>(element_count(b_shape), range.min, range.max), spec, choice);
+}
+
+TEST_P(MulTest, MatchesReference) {
+    const std::vector<std::pair<Shape, Shape>> shapes = {
+        {{1, 1, 1, 1}, {1, 1, 1, 1}}, {{1, 3, 5, 7}, {1, 1, 1, 7}}, {{3, 5, 4, 21}, {3, 1, 1, 21}},
+        {{1, 14, 14, 48}, {1, 1, 1, 48}}, {{2, 7, 7, 130}, {2, 1, 1, 130}}, {{257}, {257}}, {{63, 65}, {63, 65}},
+    };
+    for (const auto& [a_shape, b_shape] : shapes) {
+        check_mul<uint8_t>(a_shape, b_shape, choice());
+        check_mul<int8_t>(a_shape, b_shape, choice());
+    }
+}
+
+// Products that saturate both ends, the zero points at the ends of the range.
+TEST_P(MulTest, MatchesReferenceAtExtremeValues) {
+    MulSpec spec;
+    spec.a_scale = 1.0f, spec.b_scale = 1.0f, spec.output_scale = 1.0f / 64;
+    spec.a_zero_point = 0, spec.b_zero_point = 255, spec.output_zero_point = 128;
+    const Shape a_shape{2, 3, 3, 70}, b_shape{2, 1, 1, 70};
+    std::vector<uint8_t> a(element_count(a_shape)), b(element_count(b_shape));
+    for (size_t i = 0; i < a.size(); ++i) a[i] = (i % 3) ? 255 : 0;
+    for (size_t i = 0; i < b.size(); ++i) b[i] = (i % 2) ? 0 : 254;
+    expect_mul_matches<uint8_t>(a_shape, b_shape, a, b, spec, choice());
+}
+
+INSTANTIATE_TEST_SUITE_P(AllSchedulesAndIsas, MulTest, ::testing::ValuesIn(variants_of("mul_q8")), variant_name);
+
+TEST(MulErrors, BadInputIsAClearError) {
+    MulSpec spec;
+    expect_error([&] { plan_mul_q8({1, 4, 4, 3}, {1, 1, 1, 4}, DType::uint8, spec); }, "[N, 1, 1, C]");
+    expect_error([&] { plan_mul_q8({4}, {4}, DType::int32, spec); }, "no kernel for int32");
+    spec.b_zero_point = 300;
+    expect_error([&] { plan_mul_q8({4}, {4}, DType::uint8, spec); }, "b zero point");
+    spec.b_zero_point = 0;
+    spec.output_scale = 0.0f;
+    expect_error([&] { plan_mul_q8({4}, {4}, DType::uint8, spec); }, "output scale");
+}
 
 TEST(AddErrors, BadInputIsAClearError) {
     AddSpec spec;

@@ -7,7 +7,7 @@
 #include "haqm/graph.h"
 
 // Loops that get an AVX2 build picked at load time on x86-64 besides the baseline one (the
-// library's baseline is SSE2): the float convolution and fully connected loops, the quantized mul.
+// library's baseline is SSE2): the float convolution and fully connected loops.
 // Each output lane computes the same operations in the same order in both builds, and ISO C++ mode
 // keeps multiplies and adds unfused, so the results are the same bits.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)

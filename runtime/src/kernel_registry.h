@@ -39,6 +39,9 @@ using add_q8_fn = int (*)(halide_buffer_t*, halide_buffer_t*, int32_t, int32_t, 
 
 using lut_q8_fn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*);
 
+using mul_q8_fn = int (*)(halide_buffer_t*, halide_buffer_t*, int32_t, int32_t, float, int32_t, int32_t, int32_t,
+                          int32_t, halide_buffer_t*);
+
 using im2col_q8_fn = int (*)(halide_buffer_t*, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t,
                              int32_t, halide_buffer_t*);
 
@@ -63,6 +66,8 @@ using im2col_q8_fn = int (*)(halide_buffer_t*, int32_t, int32_t, int32_t, int32_
     X(add_q8, "a", "b", "a_zero_point", "a_multiplier", "a_shift", "b_zero_point", "b_multiplier", "b_shift",  \
       "output_multiplier", "output_shift", "output_zero_point", "output_min", "output_max", "output")         \
     X(lut_q8, "input", "table", "output")                                                                   \
+    X(mul_q8, "a", "b", "a_zero_point", "b_zero_point", "scale", "rows_per_image", "output_zero_point",       \
+      "output_min", "output_max", "output")                                                                 \
     X(im2col_q8, "input", "zero_point", "stride_x", "stride_y", "dilation_x", "dilation_y", "pad_left",       \
       "pad_top", "output_width", "output_height", "output")
 

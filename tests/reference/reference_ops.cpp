@@ -294,6 +294,22 @@ std::vector<int32_t> add(const std::vector<T>& a, const std::vector<T>& b, const
     return y;
 }
 template std::vector<int32_t> add(const std::vector<uint8_t>&, const std::vector<uint8_t>&, const AddSpec&);
+
+std::vector<int32_t> channel_mul(const std::vector<int32_t>& a, const Shape& a_nhwc, const std::vector<int32_t>& b,
+                                 const MulParams& p, bool is_signed) {
+    const IntegerRange type = type_range(is_signed);
+    const float scale = p.a_scale * p.b_scale / p.output_scale;
+    const int64_t channels = a_nhwc[3], pixels = a_nhwc[1] * a_nhwc[2];
+    std::vector<int32_t> y(a.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+        const int64_t image = static_cast<int64_t>(i) / (pixels * channels), c = static_cast<int64_t>(i) % channels;
+        const int32_t bv = b[static_cast<size_t>(image * channels + c)];
+        const float product = static_cast<float>((a[i] - p.a_zero_point) * (bv - p.b_zero_point)) * scale;
+        const double level = std::nearbyint(static_cast<double>(product)) + p.output_zero_point;
+        y[i] = static_cast<int32_t>(std::clamp<double>(level, type.min, type.max));
+    }
+    return y;
+}
 template std::vector<int32_t> add(const std::vector<int8_t>&, const std::vector<int8_t>&, const AddSpec&);
 
 template <class T>

@@ -60,6 +60,20 @@ std::vector<int32_t> pool2d(const std::vector<T>& input, const Shape& in, const 
 template <class T>
 std::vector<int32_t> add(const std::vector<T>& a, const std::vector<T>& b, const AddSpec& spec);
 
+// a * b by the float rule (docs/arithmetic.md): clamp(round_half_even(float((a - za) * (b - zb)) *
+// (sa * sb / so)) + zo) over the 8-bit range; a values NHWC [N, H, W, C], b [N, 1, 1, C] broadcast
+// over each image (squeeze-excite), given with its values as integers.
+struct MulParams {
+    float a_scale;
+    int32_t a_zero_point;
+    float b_scale;
+    int32_t b_zero_point;
+    float output_scale;
+    int32_t output_zero_point;
+};
+std::vector<int32_t> channel_mul(const std::vector<int32_t>& a, const Shape& a_nhwc, const std::vector<int32_t>& b,
+                                 const MulParams& p, bool is_signed);
+
 // y = table[x - min] for 256-entry tables of the value type.
 template <class T>
 std::vector<int32_t> lookup(const std::vector<T>& x, const std::vector<T>& table);

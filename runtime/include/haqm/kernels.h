@@ -344,6 +344,24 @@ void add_q8(Span<const uint8_t> a, Span<const uint8_t> b, const Shape& shape, co
 void add_q8(Span<const int8_t> a, Span<const int8_t> b, const Shape& shape, const AddSpec& spec,
             Span<int8_t> output, const KernelChoice& choice = {});
 
+// out = a * b by the float rule (docs/arithmetic.md): clamp(round_half_even(float32((a - za) *
+// (b - zb)) * (sa * sb / so)) + zo, output_min, output_max), the scale product in float32 (family
+// "mul_q8"). b has a's shape, or is [N, 1, 1, C] over an NHWC a: one channel scale per image and
+// channel (squeeze-excite).
+struct MulSpec {
+    float a_scale = 1.0f;
+    int32_t a_zero_point = 0;
+    float b_scale = 1.0f;
+    int32_t b_zero_point = 0;
+    float output_scale = 1.0f;
+    int32_t output_zero_point = 0;
+    std::optional<int32_t> output_min;
+    std::optional<int32_t> output_max;
+};
+// Prepared once for the two shapes and a type (uint8/int8); the output has a's shape.
+KernelPlan plan_mul_q8(const Shape& a_shape, const Shape& b_shape, DType type, const MulSpec& spec,
+                       const KernelChoice& choice = {});
+
 // Table lookup y = table[x - min], 256 entries of the input's type: table[0] belongs to the
 // smallest value (-128 for int8, 0 for uint8) (family "lut_q8").
 inline constexpr size_t kLutEntries = 256;
