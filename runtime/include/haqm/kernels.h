@@ -327,7 +327,8 @@ void pool_q8(Span<const int8_t> input, const Shape& input_nhwc, const Pool2dSpec
 // a'' = multiply_by_quantized_multiplier((a - za) << 20, sa / (2 max(sa, sb))), likewise b'',
 // out = clamp(multiply_by_quantized_multiplier(a'' + b'', 2 max(sa, sb) / (2^20 so)) + zo,
 // output_min, output_max) (family "add_q8").
-struct AddSpec {
+// The quantization of a binary op's two inputs and output, and the output clamp.
+struct BinarySpec {
     float a_scale = 1.0f;
     int32_t a_zero_point = 0;
     float b_scale = 1.0f;
@@ -337,6 +338,7 @@ struct AddSpec {
     std::optional<int32_t> output_min;  // a fused ReLU sets the minimum to the zero point
     std::optional<int32_t> output_max;
 };
+using AddSpec = BinarySpec;
 // Prepared once for one shape and type (uint8/int8): inputs a and b, the output of the same shape.
 KernelPlan plan_add_q8(const Shape& shape, DType type, const AddSpec& spec, const KernelChoice& choice = {});
 void add_q8(Span<const uint8_t> a, Span<const uint8_t> b, const Shape& shape, const AddSpec& spec,
@@ -348,16 +350,7 @@ void add_q8(Span<const int8_t> a, Span<const int8_t> b, const Shape& shape, cons
 // (b - zb)) * (sa * sb / so)) + zo, output_min, output_max), the scale product in float32 (family
 // "mul_q8"). b has a's shape, or is [N, 1, 1, C] over an NHWC a: one channel scale per image and
 // channel (squeeze-excite).
-struct MulSpec {
-    float a_scale = 1.0f;
-    int32_t a_zero_point = 0;
-    float b_scale = 1.0f;
-    int32_t b_zero_point = 0;
-    float output_scale = 1.0f;
-    int32_t output_zero_point = 0;
-    std::optional<int32_t> output_min;
-    std::optional<int32_t> output_max;
-};
+using MulSpec = BinarySpec;
 // Prepared once for the two shapes and a type (uint8/int8); the output has a's shape.
 KernelPlan plan_mul_q8(const Shape& a_shape, const Shape& b_shape, DType type, const MulSpec& spec,
                        const KernelChoice& choice = {});
