@@ -30,22 +30,28 @@ options:
   --schedule OP=NAME    kernel schedule per op ("conv", "fully_connected", ...) or node name;
                         repeatable, or comma-separated
   --all-schedules       one row per conv2d_q8 schedule (conv=NAME on top of --schedule)
+  --profile             then, per row, each node's median time over as many runs again (per-node
+                        clocks on), with its op, schedule and share of the sum
   --json FILE           also write the results as JSON
   -h, --help            this help
 
 example:
   haqm bench resnet.haqm --threads 1 --all-schedules --json bench.json
+  haqm bench resnet.haqm --threads 1 --profile
 )";
 
 const std::vector<OptionSpec> kOptions = {
     {"--runs", "", true},     {"--warmup", "", true},         {"--threads", "", true},
     {"--schedule", "", true, true}, {"--all-schedules", "", false}, {"--json", "", true},
+    {"--profile", "", false},
 };
+
 
 struct BenchRow {
     std::string label;
     std::map<std::string, std::string> schedules;
     LatencyStats stats;
+    std::vector<LayerTime> profile;  // with --profile: per node, the median milliseconds
     std::string error;  // set when this choice could not run
 };
 
@@ -79,10 +85,9 @@ std::vector<float> bench_input(const Graph& graph) {
     }
 }
 
-LatencyStats measure(const Graph& graph, const std::map<std::string, std::string>& schedules,
-                     const std::vector<float>& input, int warmup, int runs) {
+void measure(const Graph& graph, const std::vector<float>& input, int warmup, int runs, bool profile, BenchRow& row) {
     ModelOptions options;
-    options.schedules = schedules;
+    options.schedules = row.schedules;
     const Model model(graph, options);
     Session session(model);
     for (int i = 0; i < warmup; ++i) session.run(input);
@@ -93,7 +98,34 @@ LatencyStats measure(const Graph& graph, const std::map<std::string, std::string
         session.run(input);
         times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     }
-    return summarize_latencies(times);
+    row.stats = summarize_latencies(times);
+    if (!profile) return;
+    // Separate runs with the per-node clocks on, so they do not enter the latency above.
+    session.set_profiling(true);
+    std::vector<std::vector<double>> per_node;
+    for (int i = 0; i < runs; ++i) {
+        session.run(input);
+        const auto& layers = session.profile();
+        if (per_node.empty()) {
+            per_node.resize(layers.size());
+            row.profile = layers;
+        }
+        for (size_t n = 0; n < layers.size(); ++n) per_node[n].push_back(layers[n].milliseconds);
+    }
+    for (size_t n = 0; n < per_node.size(); ++n) row.profile[n].milliseconds = summarize_latencies(per_node[n]).median_ms;
+}
+
+void print_profile(const BenchRow& row) {
+    double sum = 0;
+    for (const LayerTime& layer : row.profile) sum += layer.milliseconds;
+    std::cout << "\nper node, " << row.label << " (median of the profiled runs; sum " << fixed(sum * 1000.0, 1)
+              << " us):\n";
+    TextTable table({"node", "op", "schedule", "us", "share"}, {false, false, false, true, true});
+    for (const LayerTime& layer : row.profile) {
+        table.add_row({layer.node, layer.op, layer.schedule, fixed(layer.milliseconds * 1000.0, 2),
+                       fixed(sum > 0 ? 100.0 * layer.milliseconds / sum : 0.0, 1) + "%"});
+    }
+    table.print(std::cout);
 }
 
 void write_json(const std::string& path, const std::string& model_path, const std::string& threads, int runs,
@@ -159,13 +191,13 @@ int bench_command(const std::vector<std::string>& arguments) {
             rows.push_back(row);
         }
     } else {
-        rows.push_back({schedules_label(base_schedules), base_schedules, {}, {}});
+        rows.push_back({schedules_label(base_schedules), base_schedules, {}, {}, {}});
     }
     const bool keep_going = rows.size() > 1;  // one failing schedule must not hide the others
     int succeeded = 0;
     for (BenchRow& row : rows) {
         try {
-            row.stats = measure(graph, row.schedules, input, warmup, runs);
+            measure(graph, input, warmup, runs, args.has("--profile"), row);
             ++succeeded;
         } catch (const Error& e) {
             if (!keep_going) throw;
@@ -190,6 +222,9 @@ int bench_command(const std::vector<std::string>& arguments) {
         }
     }
     table.print(std::cout);
+    for (const BenchRow& row : rows) {
+        if (row.error.empty() && !row.profile.empty()) print_profile(row);
+    }
     for (const BenchRow& row : rows) {
         if (!row.error.empty()) std::cerr << "haqm: " << row.label << " failed: " << row.error << '\n';
     }
