@@ -60,14 +60,11 @@ void split_multipliers(const std::vector<FixedPointMultiplier>& multipliers, std
 // The per-output-channel arrays a kernel's epilogue reads, from a spec with the fields of
 // GemmSpec / Conv2dSpec (bias, requantization, output_multipliers, output_scales,
 // output_zero_point, output_min, output_max), checked and broadcast to `channels` entries.
-// The fused activation table is always kLutEntries bytes (zeros, with use_table false, when there
-// is none: the kernels take the buffer either way).
 struct PreparedOutput {
     std::vector<int32_t> bias, multipliers, shifts;
     std::vector<float> scales;
     IntegerRange clamp{0, 0};
-    std::vector<uint8_t> table = std::vector<uint8_t>(kLutEntries, 0);
-    bool use_table = false;
+    std::vector<uint8_t> table;  // the fused activation table (kLutEntries), or empty
 };
 
 template <class A, class Out, class Spec>
@@ -91,7 +88,6 @@ PreparedOutput prepare_output(const Spec& spec, int64_t channels, const char* wh
             throw Error(op + ": an output table needs an 8-bit output, not int32");
         }
         out.table = spec.output_table;
-        out.use_table = true;
     }
     if constexpr (!std::is_same_v<Out, int32_t>) {
         static_assert(std::is_same_v<A, Out>, "8-bit outputs have the activations' type");

@@ -16,9 +16,7 @@ template <class T>
 KernelPlan plan_mul(const Shape& a_shape, const Shape& b_shape, const MulSpec& spec, const KernelChoice& choice) {
     const int64_t elements = detail::checked_elements(a_shape, kWhat);
     const bool same_shape = a_shape == b_shape;
-    const bool channel_broadcast = a_shape.size() == 4 && b_shape.size() == 4 && b_shape[0] == a_shape[0] &&
-                                   b_shape[1] == 1 && b_shape[2] == 1 && b_shape[3] == a_shape[3];
-    if (!same_shape && !channel_broadcast) {
+    if (!mul_shapes_supported(a_shape, b_shape)) {
         throw Error(std::string(kWhat) + ": b must have a's shape or be [N, 1, 1, C] over an NHWC a");
     }
     const IntegerRange type = integer_range(8, std::is_signed_v<T>);

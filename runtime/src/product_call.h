@@ -67,7 +67,7 @@ void run_product(bool autoscheduled, int64_t m, int64_t padded_n, const ColumnAr
 template <class Out>
 void apply_output_table(const PreparedOutput& prepared, Out* output, int64_t count) {
     if constexpr (!std::is_same_v<Out, int32_t>) {
-        if (!prepared.use_table) return;
+        if (prepared.table.empty()) return;
         auto* bytes = reinterpret_cast<uint8_t*>(output);
         lookup_bytes(prepared.table.data(), bytes, bytes, count, std::is_signed_v<Out>);
     }

@@ -3,7 +3,7 @@
 //
 // Why not a Halide kernel: Halide 14 lowers a table read to one extract and one insert per vector
 // lane. In a product's epilogue that made conv + table slower than conv and a separate lut_q8
-// (docs/performance.md "Table activations"); here, with AVX-512 VBMI, 64 values take three
+// (docs/performance.md, "Runtime ops, second part"); here, with AVX-512 VBMI, 64 values take three
 // instructions (two vpermi2b over the table's four 64-byte quarters, a blend on the index's top
 // bit), and with NEON on aarch64 16 values take four tbl lookups over the quarters. Other CPUs run
 // a scalar loop. Every path reads the same table entry, so the results are the same bytes.

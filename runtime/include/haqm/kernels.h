@@ -171,8 +171,8 @@ struct GemmSpec {
     int32_t output_zero_point = 0;
     std::optional<int32_t> output_min;
     std::optional<int32_t> output_max;
-    // Empty, or kLutEntries entries: an activation table the epilogue applies to each 8-bit
-    // output q (entry q - type minimum, as lut_q8), fused into the kernel.
+    // Empty, or kLutEntries entries: an activation table the plan applies to each 8-bit output q
+    // (entry q - type minimum, as lut_q8) right after the kernel wrote it.
     std::vector<uint8_t> output_table;
 };
 inline constexpr int64_t kMaxGemmDepth = 32768;  // keeps every int32 accumulator exact
@@ -351,6 +351,12 @@ void add_q8(Span<const int8_t> a, Span<const int8_t> b, const Shape& shape, cons
 // "mul_q8"). b has a's shape, or is [N, 1, 1, C] over an NHWC a: one channel scale per image and
 // channel (squeeze-excite).
 using MulSpec = BinarySpec;
+// The shapes mul_q8 takes: equal, or b [N, 1, 1, C] over an NHWC a.
+inline bool mul_shapes_supported(const Shape& a, const Shape& b) {
+    const bool channel_broadcast =
+        a.size() == 4 && b.size() == 4 && b[0] == a[0] && b[1] == 1 && b[2] == 1 && b[3] == a[3];
+    return a == b || channel_broadcast;
+}
 // Prepared once for the two shapes and a type (uint8/int8); the output has a's shape.
 KernelPlan plan_mul_q8(const Shape& a_shape, const Shape& b_shape, DType type, const MulSpec& spec,
                        const KernelChoice& choice = {});

@@ -30,8 +30,7 @@ std::unique_ptr<PreparedNode> prepare(const PrepareContext& context) {
         });
     }
     if (b.dtype != a.dtype || out.dtype != a.dtype) node.fail("inputs and output must have the same 8-bit type");
-    AddSpec spec{a.quant.scales[0], a.quant.zero_points[0], b.quant.scales[0], b.quant.zero_points[0],
-                 out.quant.scales[0], out.quant.zero_points[0], std::nullopt, std::nullopt};
+    AddSpec spec = binary_spec(node);
     std::tie(spec.output_min, spec.output_max) = fused_range(node, out);
     return kernel_node(plan_add_q8(a.shape, a.dtype, spec, context.choice));
 }

@@ -12,8 +12,7 @@ namespace {
 void check(const NodeRef& node) {
     const Shape& x = node.input(0).shape;
     const Shape& b = node.input(1).shape;
-    const bool channel_broadcast = x.size() == 4 && b.size() == 4 && b[0] == x[0] && b[1] == 1 && b[2] == 1 && b[3] == x[3];
-    if (x != b && !channel_broadcast) {
+    if (!mul_shapes_supported(x, b)) {
         node.fail("input shapes " + shape_text(x) + " and " + shape_text(b) + " are neither equal nor [N,1,1,C] over NHWC");
     }
 }
@@ -32,10 +31,7 @@ std::unique_ptr<PreparedNode> prepare(const PrepareContext& context) {
     }
     if (b.dtype != a.dtype || out.dtype != a.dtype) node.fail("inputs and output must have the same 8-bit type");
     if (node.attrs().activation != Activation::none) node.fail("a quantized mul takes no fused activation");
-    MulSpec spec;
-    spec.a_scale = a.quant.scales[0], spec.a_zero_point = a.quant.zero_points[0];
-    spec.b_scale = b.quant.scales[0], spec.b_zero_point = b.quant.zero_points[0];
-    spec.output_scale = out.quant.scales[0], spec.output_zero_point = out.quant.zero_points[0];
+    MulSpec spec = binary_spec(node);
     const IntegerRange levels = levels_of(out);
     spec.output_min = levels.min, spec.output_max = levels.max;
     return kernel_node(plan_mul_q8(a.shape, b.shape, a.dtype, spec, context.choice));

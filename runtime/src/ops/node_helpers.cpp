@@ -56,6 +56,15 @@ std::vector<uint8_t> activation_table(const NodeAttributes& attrs, const TensorI
                                   out.quant.zero_points[0], levels_of(out));
 }
 
+BinarySpec binary_spec(const NodeRef& node) {
+    const TensorQuant &a = node.input(0).quant, &b = node.input(1).quant, &out = node.output().quant;
+    BinarySpec spec;
+    spec.a_scale = a.scales[0], spec.a_zero_point = a.zero_points[0];
+    spec.b_scale = b.scales[0], spec.b_zero_point = b.zero_points[0];
+    spec.output_scale = out.scales[0], spec.output_zero_point = out.zero_points[0];
+    return spec;
+}
+
 void check_weight_zero_points(const NodeRef& node, const TensorInfo& w) {
     const auto& z = w.quant.zero_points;
     if (z.size() != 1 && std::any_of(z.begin(), z.end(), [](int32_t v) { return v != 0; })) {

@@ -23,6 +23,8 @@ std::pair<std::optional<int32_t>, std::optional<int32_t>> fused_range(const Node
 // A quantized unary function as a 256-entry table: every input level through the float
 // activation of `attrs` (Activation::none: a plain rescale to the output's parameters).
 std::vector<uint8_t> activation_table(const NodeAttributes& attrs, const TensorInfo& in, const TensorInfo& out);
+// The quantization parameters of a binary node's two inputs and output (per tensor), no clamp yet.
+BinarySpec binary_spec(const NodeRef& node);
 // The kernels take one weight zero point: per-channel weights must all have zero point 0.
 void check_weight_zero_points(const NodeRef& node, const TensorInfo& weights);
 std::vector<int32_t> constant_int32(const TensorInfo& tensor);
@@ -30,7 +32,7 @@ std::vector<int32_t> constant_int32(const TensorInfo& tensor);
 // The requantization of a product's 8-bit output (GemmSpec / Conv2dSpec): one multiplier or
 // scale per weight scale, in the graph's rule. With a fused table activation
 // (NodeAttributes::fused_table_input) the product requantizes to the parameters of the tensor the
-// activation read, over its full range, and the epilogue looks the result up in the activation's
+// activation read, over its full range, and the plan looks the result up in the activation's
 // table: the values the two unfused nodes compute.
 template <class Spec>
 void set_requantization(Spec& spec, const NodeRef& node, Requantization rule, const TensorInfo& weights,

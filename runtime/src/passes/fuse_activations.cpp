@@ -6,7 +6,7 @@ namespace haqm::passes {
 namespace {
 
 bool takes_activation(OpKind op) { return op == OpKind::conv || op == OpKind::fully_connected || op == OpKind::add; }
-// The products whose kernels (conv2d_q8, depthwise_conv2d_q8, gemm_q8) can apply a table.
+// The products whose plans apply a table after their kernel (GemmSpec::output_table).
 bool takes_table(OpKind op) { return op == OpKind::conv || op == OpKind::fully_connected; }
 
 bool same_parameters(const TensorInfo& a, const TensorInfo& b) {

@@ -26,7 +26,7 @@
 //    producer cannot take it, since the scale depends on the producer's whole output through the
 //    pool; the consumer (the projection conv) could only take it exactly by requantizing each
 //    input x * s to 8 bits before its products, as the mul node does, an input stage the conv
-//    kernels do not have. It runs as its own vectorized node (ops/mul.cpp).
+//    kernels do not have. It runs as its own node (mul_q8).
 #pragma once
 #include "haqm/graph.h"
 
