@@ -16,9 +16,12 @@
 // All three compute the same quantized layer: u8 activations with a zero point, int8 symmetric
 // per-channel weights, int32 bias, u8 output with a zero point. haqm rows use the Q31 fixed-point
 // requantization, "+float" rows the float one (as oneDNN and XNNPACK do).
+// The peers run where the target has them (bench/CMakeLists.txt, HAQM_BENCH_CONV_PEERS: x86-64).
 // Environment: HAQM_BENCH_ALL=1 also runs the slow schedules (naive, the two loop interchanges,
 // tiled, auto) on batch 8 and single-threaded schedules on two threads.
+#if HAQM_BENCH_CONV_PEERS
 #include <omp.h>
+#endif
 
 #include <algorithm>
 #include <cstdio>
@@ -182,6 +185,7 @@ void bench_haqm(benchmark::State& state, const Layer& layer, int batch, const st
     state.SetLabel(label);
 }
 
+#if HAQM_BENCH_CONV_PEERS
 // The largest difference between a peer's output and haqm's with the same (float) requantization:
 // shows that the peers compute the same layer (1 at most: float rounding of the scales at ties).
 int max_difference_from_haqm(const std::vector<uint8_t>& peer_output, const LayerData& d) {
@@ -208,6 +212,7 @@ void bench_peer(benchmark::State& state, const Layer& layer, int batch, int thre
     set_counters(state, gops, peak_gops);
     state.counters["max_diff_vs_haqm"] = max_difference_from_haqm(peer.output(), d);
 }
+#endif
 
 struct Row {
     std::string name, layer_key, implementation;
@@ -247,9 +252,11 @@ void register_rows(std::vector<Row>& rows) {
                 }
                 // The peers after haqm's rows: OpenMP's and pthreadpool's workers keep spinning
                 // for a while after a call and measurably slowed the next rows on two threads.
+#if HAQM_BENCH_CONV_PEERS
                 add("onednn", [=](benchmark::State& s) { bench_peer<haqm_bench::OnednnConv>(s, *l, batch, threads); });
                 add("xnnpack",
                     [=](benchmark::State& s) { bench_peer<haqm_bench::XnnpackConv>(s, *l, batch, threads); });
+#endif
             }
         }
     }

@@ -1,6 +1,8 @@
 // bench_gemm: every haqm gemm_q8 schedule against oneDNN's int8 matmul and OpenBLAS sgemm, side
 // by side in one run (the clock of this kind of VM wanders by several percent between runs, so
-// only results of the same run compare fairly).
+// only results of the same run compare fairly). The peers are those the target has
+// (bench/CMakeLists.txt: HAQM_BENCH_ONEDNN, HAQM_BENCH_OPENBLAS); ARM builds run haqm's rows
+// against the ARM peaks of peak.h.
 //
 // Run:
 //   bench_gemm                                    all rows, then a summary table on stdout
@@ -20,8 +22,12 @@
 //                      kernels there; OPENBLAS_CORETYPE=SkylakeX selects its AVX-512 kernels. The
 //                      sgemm rows' label names the kernels used.
 #include <benchmark/benchmark.h>
+#if HAQM_BENCH_OPENBLAS
 #include <cblas.h>
+#endif
+#if HAQM_BENCH_ONEDNN
 #include <omp.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -32,7 +38,9 @@
 #include <exception>
 #include <map>
 #include <memory>
+#if HAQM_BENCH_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
+#endif
 #include <random>
 #include <set>
 #include <string>
@@ -202,6 +210,7 @@ void bench_haqm(benchmark::State& state, const GemmShape& shape, const std::stri
     state.SetLabel(haqm_label(schedule, requantization, threads));
 }
 
+#if HAQM_BENCH_ONEDNN
 // oneDNN matmul on the same quantized problem: u8 x s8 with the activation zero point, one output
 // scale and the output zero point, u8 out. The weights are declared in format `any`, so oneDNN
 // picks its own blocked layout; the reorder into it is its pre-packing, done once like haqm's
@@ -245,7 +254,9 @@ void bench_onednn(benchmark::State& state, const GemmShape& shape, int threads) 
     set_counters(state, gops, peak);
     state.SetLabel(std::string("impl ") + matmul_desc.impl_info_str() + ", u8*s8->u8");
 }
+#endif
 
+#if HAQM_BENCH_OPENBLAS
 // fp32 sgemm on the same values (activations with the zero point removed), for scale: what a
 // float implementation of the layer costs here.
 void bench_openblas(benchmark::State& state, const GemmShape& shape, int threads) {
@@ -264,6 +275,7 @@ void bench_openblas(benchmark::State& state, const GemmShape& shape, int threads
     set_counters(state, gops, peak);
     state.SetLabel(std::string("fp32, OpenBLAS ") + openblas_get_corename() + " kernels");
 }
+#endif
 
 template <class Body>
 void register_row(std::vector<Row>& rows, Row row, Body body) {
@@ -284,8 +296,10 @@ void register_rows(std::vector<Row>& rows, std::vector<Row>& skipped) {
             auto row = [&](const std::string& implementation, Arithmetic arithmetic) {
                 return Row{benchmark_name(implementation, shape, threads), shape, threads, implementation, arithmetic};
             };
+#if HAQM_BENCH_ONEDNN
             register_row(rows, row(kOneDnnName, Arithmetic::int8),
                          [shape, threads](benchmark::State& state) { bench_onednn(state, shape, threads); });
+#endif
             for (const auto& schedule : schedules) {
                 Row haqm_row = row("haqm_" + schedule, Arithmetic::int8);
                 const haqm::ScheduleTraits traits = haqm::schedule_traits("gemm_q8", schedule);
@@ -305,8 +319,10 @@ void register_rows(std::vector<Row>& rows, std::vector<Row>& skipped) {
                                  });
                 }
             }
+#if HAQM_BENCH_OPENBLAS
             register_row(rows, row(kOpenBlasName, Arithmetic::fp32),
                          [shape, threads](benchmark::State& state) { bench_openblas(state, shape, threads); });
+#endif
         }
     }
 }
@@ -380,7 +396,7 @@ void print_summary(const std::vector<Row>& rows, const std::vector<Row>& skipped
 // so the program sets it and restarts itself. (OpenMP under oneDNN spins only briefly by default;
 // making it sleep would charge oneDNN a wake-up per call on small shapes.)
 void restart_with_sleeping_openblas_threads(char** argv) {
-    if (std::getenv("HAQM_BENCH_RESTARTED") != nullptr) {
+    if (!HAQM_BENCH_OPENBLAS || std::getenv("HAQM_BENCH_RESTARTED") != nullptr) {
         return;
     }
     setenv("HAQM_BENCH_RESTARTED", "1", 1);

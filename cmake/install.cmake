@@ -1,9 +1,15 @@
 # cmake --install: lib/libhaqm.a (kernels + Halide runtime + haqm runtime), include/haqm/*.h and a
-# package config, so a device project can find_package(haqm) and link haqm::haqm.
+# package config, so a device project can find_package(haqm) and link haqm::haqm; bin/haqm (the CLI)
+# and the bench binaries of the build, for every target.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 install(TARGETS haqm EXPORT haqmTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+foreach(tool IN ITEMS haqm_cli bench_peak bench_gemm bench_conv bench_model)
+  if(TARGET ${tool})
+    install(TARGETS ${tool} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  endif()
+endforeach()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/runtime/include/haqm ${PROJECT_SOURCE_DIR}/quant/include/haqm
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT haqmTargets NAMESPACE haqm:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/haqm)

@@ -20,7 +20,7 @@ if(NOT HAQM_SCHEDULES_gemm_q8)
 endif()
 
 # haqm_schedule_options(<family> <schedule> <out>): the haqm_add_kernel options a row's traits
-# ask for (SKIP_ISAS avx512_vnni, ASSEMBLY, AUTOSCHEDULE).
+# ask for (SKIP_ISAS avx512_vnni, ASSEMBLY, AUTOSCHEDULE, USER_PARAMETERS).
 function(haqm_schedule_options family schedule out)
   set(traits "${HAQM_SCHEDULE_TRAITS_${family}_${schedule}}")
   set(options "")
@@ -32,6 +32,9 @@ function(haqm_schedule_options family schedule out)
   endif()
   if(traits MATCHES "kAutoscheduled")
     list(APPEND options AUTOSCHEDULE)
+  endif()
+  if(traits MATCHES "kRegisterTiles")
+    list(APPEND options USER_PARAMETERS)
   endif()
   set(${out} ${options} PARENT_SCOPE)
 endfunction()

@@ -27,7 +27,21 @@ set(HAQM_RUNTIME_TARGET_armhf arm-32-linux)
 set(HAQM_ISAS_armhf neon)
 set(HAQM_HALIDE_TARGET_neon32 arm-32-linux)
 
-set(HAQM_ISAS ${HAQM_ISAS_${HAQM_ARCH}})
+# Development builds may generate kernels for fewer instruction sets (-DHAQM_ISAS=avx512_vnni: a
+# schedule change then regenerates a quarter of the kernels). The runtime dispatches among those
+# built; a schedule not built for any chosen one (kNoVnni rows) is built for the architecture's
+# best other set (cmake/kernels.cmake), so the library stays complete.
+set(HAQM_ISAS "${HAQM_ISAS_${HAQM_ARCH}}" CACHE STRING
+    "Instruction sets to generate kernels for (default: all of the architecture: ${HAQM_ISAS_${HAQM_ARCH}})")
+if(NOT HAQM_ISAS)
+  set(HAQM_ISAS ${HAQM_ISAS_${HAQM_ARCH}})
+endif()
+foreach(isa IN LISTS HAQM_ISAS)
+  if(NOT isa IN_LIST HAQM_ISAS_${HAQM_ARCH})
+    message(FATAL_ERROR "HAQM_ISAS: '${isa}' is not an instruction set of ${HAQM_ARCH} "
+                        "(known: ${HAQM_ISAS_${HAQM_ARCH}})")
+  endif()
+endforeach()
 set(HAQM_RUNTIME_TARGET ${HAQM_RUNTIME_TARGET_${HAQM_ARCH}})
 
 # Halide target string of one ISA on this architecture ("neon" differs between arm-64 and arm-32).

@@ -2,9 +2,13 @@
 # has in schedules/schedule_table.h (the one table of schedule names; its traits give each
 # schedule's build options, cmake/schedule_table.cmake).
 #
-# Extra generator parameters for every gemm_q8 kernel, e.g. "tile_m=4;tile_n_vectors=2": new tile
-# shapes need no code edit, only a reconfigure.
-set(HAQM_GEMM_PARAMS "" CACHE STRING "Extra generator parameters for the gemm_q8 kernels")
+# Register tiles of the products (tile_m, tile_n_vectors: schedules/register_tiles.cpp) need no code
+# edit, only a reconfigure: -DHAQM_GEMM_PARAMS="tile_m=4;tile_n_vectors=4" for every ISA,
+# -DHAQM_GEMM_PARAMS_avx2="tile_n_vectors=2" for one (cmake/kernels.cmake, haqm_user_parameters).
+# tile_n_vectors counts vectors, so one value means different widths on different ISAs: per-ISA
+# values are how a width is chosen for each.
+haqm_user_parameters(gemm_q8 HAQM_GEMM_PARAMS)
+haqm_user_parameters(conv2d_q8 HAQM_CONV_PARAMS)
 # Rows marked kNoVnni are not built for avx512_vnni: Halide 14 compiles avx512_vnni for LLVM's
 # sapphirerapids CPU, which also has the VEX-encoded AVX-VNNI; LLVM uses it for 128/256-bit code
 # that scalar and autoscheduled loops vectorize to, and AMD Zen 4/5 lack it (SIGILL). Those
@@ -37,11 +41,11 @@ foreach(type IN ITEMS int8 uint8)
   haqm_add_family_kernels(FAMILY im2col_q8 VARIANT ${short} GENERATOR im2col_q8
                           PARAMS input.type=${type} output.type=${type})
   haqm_add_family_kernels(FAMILY gemm_q8 VARIANT ${short}_${short} GENERATOR gemm_q8
-                          PARAMS a.type=${type} output.type=${type} ${HAQM_GEMM_PARAMS})
+                          PARAMS a.type=${type} output.type=${type})
   haqm_add_family_kernels(FAMILY gemm_q8 VARIANT ${short}_${short}_float GENERATOR gemm_q8
-                          PARAMS a.type=${type} output.type=${type} requantization=float ${HAQM_GEMM_PARAMS})
+                          PARAMS a.type=${type} output.type=${type} requantization=float)
   haqm_add_family_kernels(FAMILY gemm_q8 VARIANT ${short}_s32 GENERATOR gemm_q8
-                          PARAMS a.type=${type} output.type=int32 ${HAQM_GEMM_PARAMS})
+                          PARAMS a.type=${type} output.type=int32)
   foreach(family IN ITEMS conv2d_q8 depthwise_conv2d_q8)
     haqm_add_family_kernels(FAMILY ${family} VARIANT ${short}_${short} GENERATOR ${family}
                             PARAMS input.type=${type} output.type=${type})

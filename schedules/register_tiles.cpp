@@ -12,26 +12,48 @@ namespace haqm {
 using namespace Halide;
 
 // 6 x 4 int32 vectors (24 of 32 registers) with AVX-512 or aarch64, 4 x 2 with AVX2 and 2 x 4
-// with 128-bit vectors (8 of 16). The width must be whole weight panels dividing the padding.
+// with 128-bit vectors (8 of 16). The width must be whole weight panels dividing the padding, and
+// the accumulators must fit the register file (more would spill on every step of the reduction).
+// These are the rules a user's tile_m / tile_n_vectors meet: the messages name them.
 RegisterTile register_tile(const TileParams& params, const Target& target) {
     const bool many_registers = target.has_feature(Target::AVX512) || (target.arch == Target::ARM && target.bits == 64);
+    const int registers = many_registers ? 32 : 16;
     const int lanes = target.natural_vector_size<int32_t>();
     const bool narrow = lanes < 8;
+    if (params.tile_m < 0 || params.tile_n_vectors < 0) {
+        throw std::invalid_argument("tile_m and tile_n_vectors must be positive (0: the target's default), got tile_m=" +
+                                    std::to_string(params.tile_m) +
+                                    " tile_n_vectors=" + std::to_string(params.tile_n_vectors));
+    }
     int rows = params.tile_m > 0 ? params.tile_m : (many_registers ? 6 : narrow ? 2 : 4);
     int vectors = params.tile_n_vectors > 0 ? params.tile_n_vectors : (many_registers || narrow ? 4 : 2);
     if (params.tile_columns > 0) {
         // Narrow tiles for layers with few output channels: as many rows as the accumulator
         // registers hold (24 of 32 vector registers, or 12 of 16), the rest for operands.
         vectors = std::max(1, params.tile_columns / lanes);
-        if (params.tile_m <= 0) rows = std::max(1, (many_registers ? 24 : 12) / vectors);
+        if (params.tile_m <= 0) rows = std::max(1, (registers * 3 / 4) / vectors);
     }
-    const int columns = vectors * lanes;
-    if (columns % gemm_layout::kPanelWidth != 0 || gemm_layout::kColumnPadding % columns != 0) {
-        throw std::invalid_argument("tile columns (" + std::to_string(columns) + ") must be a multiple of " +
+    const auto width_fits = [&](int v) {
+        return (v * lanes) % gemm_layout::kPanelWidth == 0 && gemm_layout::kColumnPadding % (v * lanes) == 0;
+    };
+    if (!width_fits(vectors)) {
+        std::string allowed;
+        for (int v = 1; v * lanes <= gemm_layout::kColumnPadding; ++v) {
+            if (width_fits(v)) allowed += (allowed.empty() ? "" : ", ") + std::to_string(v);
+        }
+        throw std::invalid_argument("tile_n_vectors=" + std::to_string(vectors) + " makes tiles " +
+                                    std::to_string(vectors * lanes) + " columns wide (" + std::to_string(lanes) +
+                                    " int32 lanes a vector), which must be a multiple of " +
                                     std::to_string(gemm_layout::kPanelWidth) + " dividing " +
-                                    std::to_string(gemm_layout::kColumnPadding));
+                                    std::to_string(gemm_layout::kColumnPadding) + "; allowed here: " + allowed);
     }
-    return {rows, columns, lanes};
+    if (rows * vectors > registers) {
+        throw std::invalid_argument("tile_m=" + std::to_string(rows) + " x tile_n_vectors=" + std::to_string(vectors) +
+                                    " needs " + std::to_string(rows * vectors) + " accumulator registers; this target has " +
+                                    std::to_string(registers) + " vector registers (allowed here: tile_m <= " +
+                                    std::to_string(registers / vectors) + ")");
+    }
+    return {rows, vectors * lanes, lanes};
 }
 
 void schedule_register_tiles(TiledProduct& p, const RegisterTile& tile, bool vectorized, bool parallel) {

@@ -20,6 +20,8 @@ enum Trait : unsigned {
     kSlow = 1u << 4,           // a few GOPS at most: benches run it on small shapes only
     kNoVnni = 1u << 5,         // not built for avx512_vnni (see generators/kernel_list.cmake)
     kAssembly = 1u << 6,       // its assembly is kept: tests read it for the dot-product instructions
+    kRegisterTiles = 1u << 7,  // register-tiled products: a user's tile parameters (HAQM_GEMM_PARAMS,
+                               // HAQM_CONV_PARAMS; schedules/register_tiles.cpp) shape it
 };
 
 // Columns: family, name, register tile columns (0: the target's default), traits. A parallel
@@ -27,37 +29,37 @@ enum Trait : unsigned {
 // falls back to <name> for small nodes, haqm::serial_schedule).
 // Depthwise, pooling, add, mul and table lookup have no dot products: the best instruction set without
 // VNNI serves them (kNoVnni on every row).
-#define HAQM_SCHEDULE_TABLE(HAQM_SCHEDULE)                                                   \
-    HAQM_SCHEDULE(gemm_q8, naive, 0, kSlow | kNoVnni)                                        \
-    HAQM_SCHEDULE(gemm_q8, interchange, 0, kSlow | kNoVnni)                                  \
-    HAQM_SCHEDULE(gemm_q8, tiled, 0, kSlow | kNoVnni)                                        \
-    HAQM_SCHEDULE(gemm_q8, tiled_vec, 0, kVectorized | kAssembly)                            \
-    HAQM_SCHEDULE(gemm_q8, tiled_vec_par, 0, kVectorized | kParallel | kDefault)             \
-    HAQM_SCHEDULE(gemm_q8, auto, 0, kAutoscheduled | kParallel | kNoVnni)                    \
-    HAQM_SCHEDULE(conv2d_q8, naive, 0, kSlow | kNoVnni)                                      \
-    HAQM_SCHEDULE(conv2d_q8, output_stationary, 0, kSlow)                                    \
-    HAQM_SCHEDULE(conv2d_q8, weight_stationary, 0, kSlow)                                    \
-    HAQM_SCHEDULE(conv2d_q8, tiled, 0, kSlow | kNoVnni)                                      \
-    HAQM_SCHEDULE(conv2d_q8, tiled_vec, 0, kVectorized | kAssembly)                          \
-    HAQM_SCHEDULE(conv2d_q8, tiled_vec_c16, 16, kVectorized)                                 \
-    HAQM_SCHEDULE(conv2d_q8, tiled_vec_c32, 32, kVectorized)                                 \
-    HAQM_SCHEDULE(conv2d_q8, tiled_vec_par, 0, kVectorized | kParallel | kDefault)           \
-    HAQM_SCHEDULE(conv2d_q8, auto, 0, kAutoscheduled | kParallel | kSlow | kNoVnni)          \
-    HAQM_SCHEDULE(depthwise_conv2d_q8, naive, 0, kSlow | kNoVnni)                            \
-    HAQM_SCHEDULE(depthwise_conv2d_q8, tiled_vec, 0, kVectorized | kNoVnni)                  \
+#define HAQM_SCHEDULE_TABLE(HAQM_SCHEDULE)                                                                   \
+    HAQM_SCHEDULE(gemm_q8, naive, 0, kSlow | kNoVnni)                                                \
+    HAQM_SCHEDULE(gemm_q8, interchange, 0, kSlow | kNoVnni)                                          \
+    HAQM_SCHEDULE(gemm_q8, tiled, 0, kSlow | kNoVnni | kRegisterTiles)                               \
+    HAQM_SCHEDULE(gemm_q8, tiled_vec, 0, kVectorized | kAssembly | kRegisterTiles)                   \
+    HAQM_SCHEDULE(gemm_q8, tiled_vec_par, 0, kVectorized | kParallel | kDefault | kRegisterTiles)    \
+    HAQM_SCHEDULE(gemm_q8, auto, 0, kAutoscheduled | kParallel | kNoVnni)                            \
+    HAQM_SCHEDULE(conv2d_q8, naive, 0, kSlow | kNoVnni)                                              \
+    HAQM_SCHEDULE(conv2d_q8, output_stationary, 0, kSlow)                                            \
+    HAQM_SCHEDULE(conv2d_q8, weight_stationary, 0, kSlow)                                            \
+    HAQM_SCHEDULE(conv2d_q8, tiled, 0, kSlow | kNoVnni | kRegisterTiles)                             \
+    HAQM_SCHEDULE(conv2d_q8, tiled_vec, 0, kVectorized | kAssembly | kRegisterTiles)                 \
+    HAQM_SCHEDULE(conv2d_q8, tiled_vec_c16, 16, kVectorized | kRegisterTiles)                        \
+    HAQM_SCHEDULE(conv2d_q8, tiled_vec_c32, 32, kVectorized | kRegisterTiles)                        \
+    HAQM_SCHEDULE(conv2d_q8, tiled_vec_par, 0, kVectorized | kParallel | kDefault | kRegisterTiles)  \
+    HAQM_SCHEDULE(conv2d_q8, auto, 0, kAutoscheduled | kParallel | kSlow | kNoVnni)                  \
+    HAQM_SCHEDULE(depthwise_conv2d_q8, naive, 0, kSlow | kNoVnni)                                    \
+    HAQM_SCHEDULE(depthwise_conv2d_q8, tiled_vec, 0, kVectorized | kNoVnni)                          \
     HAQM_SCHEDULE(depthwise_conv2d_q8, tiled_vec_par, 0, kVectorized | kParallel | kDefault | kNoVnni) \
-    HAQM_SCHEDULE(pool_q8, naive, 0, kSlow | kNoVnni)                                        \
-    HAQM_SCHEDULE(pool_q8, tiled_vec, 0, kVectorized | kNoVnni)                              \
-    HAQM_SCHEDULE(pool_q8, tiled_vec_par, 0, kVectorized | kParallel | kDefault | kNoVnni)   \
-    HAQM_SCHEDULE(add_q8, naive, 0, kSlow | kNoVnni)                                         \
-    HAQM_SCHEDULE(add_q8, default, 0, kVectorized | kDefault | kNoVnni)                      \
-    HAQM_SCHEDULE(lut_q8, naive, 0, kSlow | kNoVnni)                                         \
-    HAQM_SCHEDULE(lut_q8, default, 0, kVectorized | kDefault | kNoVnni)                      \
-    HAQM_SCHEDULE(mul_q8, naive, 0, kSlow | kNoVnni)                                         \
-    HAQM_SCHEDULE(mul_q8, default, 0, kVectorized | kDefault | kNoVnni)                      \
-    HAQM_SCHEDULE(quantize, default, 0, kVectorized | kDefault)                              \
-    HAQM_SCHEDULE(dequantize, default, 0, kVectorized | kDefault)                            \
-    HAQM_SCHEDULE(requantize, default, 0, kVectorized | kDefault)                            \
+    HAQM_SCHEDULE(pool_q8, naive, 0, kSlow | kNoVnni)                                                \
+    HAQM_SCHEDULE(pool_q8, tiled_vec, 0, kVectorized | kNoVnni)                                      \
+    HAQM_SCHEDULE(pool_q8, tiled_vec_par, 0, kVectorized | kParallel | kDefault | kNoVnni)           \
+    HAQM_SCHEDULE(add_q8, naive, 0, kSlow | kNoVnni)                                                 \
+    HAQM_SCHEDULE(add_q8, default, 0, kVectorized | kDefault | kNoVnni)                              \
+    HAQM_SCHEDULE(lut_q8, naive, 0, kSlow | kNoVnni)                                                 \
+    HAQM_SCHEDULE(lut_q8, default, 0, kVectorized | kDefault | kNoVnni)                              \
+    HAQM_SCHEDULE(mul_q8, naive, 0, kSlow | kNoVnni)                                                 \
+    HAQM_SCHEDULE(mul_q8, default, 0, kVectorized | kDefault | kNoVnni)                              \
+    HAQM_SCHEDULE(quantize, default, 0, kVectorized | kDefault)                                      \
+    HAQM_SCHEDULE(dequantize, default, 0, kVectorized | kDefault)                                    \
+    HAQM_SCHEDULE(requantize, default, 0, kVectorized | kDefault)                                    \
     HAQM_SCHEDULE(im2col_q8, default, 0, kVectorized | kDefault)
 
 struct Row {

@@ -1,5 +1,4 @@
 # ONNX's operator conformance tests (Debian: libonnx-testdata) run through haqm's public kernel API.
-# Included from tests/CMakeLists.txt for host builds only.
 
 # ONNXConfig.cmake links onnx_proto to protobuf::libprotobuf without looking for Protobuf itself;
 # CMake's FindProtobuf module defines that target.
